@@ -1,0 +1,1 @@
+"""Settings, the entry point, the channel adapters and the ASGI app."""

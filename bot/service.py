@@ -1,0 +1,99 @@
+"""Ties a conversation to storage: load the session, handle the event, commit, and only then hand back the
+messages to send. Every channel adapter goes through `Service.handle`."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.settings import Settings
+from handlers.conversation import Conversation
+from handlers.events import Inbound, Outbound
+from handlers.survey.definition import BUILTIN, Survey, load
+from storage.database import make_engine, upgrade
+from storage.pseudonyms import pseudonym
+from storage.repository import Loaded, Repository, StaleSession
+
+log = logging.getLogger(__name__)
+
+
+class _UserLocks:
+    """One lock per respondent: a user's events are handled strictly in order, different users concurrently."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: str):
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
+class Service:
+    CACHE_SIZE = 10_000
+
+    def __init__(self, conversation: Conversation, repository: Repository, secret: bytes):
+        self.conversation, self.repository, self.secret = conversation, repository, secret
+        self._locks = _UserLocks()
+        # Sessions as last written by this process. Safe with several processes: a stale entry fails the
+        # version check on write, and the event is handled again from the database.
+        self._cache: OrderedDict[str, Loaded] = OrderedDict()
+
+    async def handle(self, event: Inbound) -> list[Outbound]:
+        respondent = pseudonym(self.secret, event.channel, event.user_id)
+        async with self._locks.hold(respondent):
+            for _attempt in range(5):
+                before = self._cache.get(respondent) or await self.repository.load(respondent)
+                reply = self.conversation.handle(before.session, event)
+                try:
+                    version = await self.repository.save(event.channel, event.event_id, respondent, before, reply)
+                except StaleSession:
+                    self._cache.pop(respondent, None)
+                    continue
+                if version is False:
+                    log.info("event %s/%s was handled before; ignored", event.channel, event.event_id)
+                    return []
+                self._remember(respondent, Loaded(reply.session, version))
+                return reply.messages
+            raise RuntimeError(f"conversation of {respondent[:8]} kept changing under us")
+
+    def _remember(self, respondent: str, loaded: Loaded) -> None:
+        self._cache[respondent] = loaded
+        self._cache.move_to_end(respondent)
+        while len(self._cache) > self.CACHE_SIZE:
+            self._cache.popitem(last=False)
+
+
+@dataclass
+class App:
+    """Everything a running bot holds: settings, the database engine, the survey and the service."""
+
+    settings: Settings
+    engine: AsyncEngine
+    survey: Survey
+    service: Service
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+async def build(settings: Settings, schema: str | None = None) -> App:
+    engine = make_engine(settings.database_url, schema=schema)
+    await upgrade(engine)
+    survey = load(settings.survey_path or BUILTIN, settings.country)
+    conversation = Conversation(survey, default_language=settings.default_language)
+    repository = Repository(engine, survey.id, survey.version)
+    return App(settings, engine, survey, Service(conversation, repository, settings.secret))
