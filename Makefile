@@ -22,8 +22,8 @@ locales: $(MO)
 
 # Re-extracts the message template and merges it into every catalog (for developers adding strings).
 extract-messages: $(STAMP)
-	$(BIN)/pybabel extract -F locales/babel.cfg -k _ -k N_ -o locales/messages.pot bot handlers analysis
-	$(BIN)/pybabel update -D messages -i locales/messages.pot -d locales --no-fuzzy-matching
+	$(BIN)/pybabel extract -F locales/babel.cfg -k _ -k N_ --no-location --sort-output --project Pikir -o locales/messages.pot bot handlers analysis
+	$(BIN)/pybabel update -D messages -i locales/messages.pot -d locales --no-fuzzy-matching --width 120
 
 run: $(STAMP) locales
 	$(BIN)/python -m bot run

@@ -90,8 +90,8 @@ class App:
         await self.engine.dispose()
 
 
-async def build(settings: Settings, schema: str | None = None) -> App:
-    engine = make_engine(settings.database_url, schema=schema)
+async def build(settings: Settings) -> App:
+    engine = make_engine(settings.database_url, schema=settings.database_schema)
     await upgrade(engine)
     survey = load(settings.survey_path or BUILTIN, settings.country)
     conversation = Conversation(survey, default_language=settings.default_language)

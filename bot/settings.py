@@ -14,6 +14,7 @@ log = logging.getLogger(__name__)
 class Settings:
     data_dir: Path = Path(".data")
     database_url: str = ""
+    database_schema: str | None = None  # PostgreSQL schema (search_path), e.g. one per city on a shared server
     secret: bytes = b""
     country: str = "kz"  # kz | kg: the city list and the name of the city body (акимат / мэрия)
     default_language: str = "ru"
@@ -32,6 +33,7 @@ class Settings:
         return cls(
             data_dir=data_dir,
             database_url=env.get("DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'pikir.sqlite3'}",
+            database_schema=env.get("PIKIR_DB_SCHEMA") or None,
             secret=_secret(env.get("PIKIR_SECRET"), data_dir),
             country=env.get("PIKIR_COUNTRY", "kz").lower(),
             default_language=env.get("PIKIR_DEFAULT_LANGUAGE", "ru"),

@@ -1,0 +1,1 @@
+"""Research side: exports, factor scores, re-estimation of the factor structure, reports. `python -m analysis …`."""

@@ -1,0 +1,77 @@
+"""Completed responses as flat rows with stable, documented columns, read in batches so memory stays flat.
+
+The columns come from the survey definition: one per single-choice or scale question, one 0/1 column per
+option of a multi-select (`q2_1` … `q2_8`), and `<id>_other` where an option asks for free text. The
+respondent pseudonym is never selected: exports cannot contain it, nor any chat id, name or phone.
+"""
+from __future__ import annotations
+
+from typing import AsyncIterator
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from handlers.survey.definition import Survey
+from storage.models import AnswerRow, ResponseRow
+
+responses, answers = ResponseRow.__table__, AnswerRow.__table__
+META = ["response_id", "survey_version", "language", "started_at", "completed_at"]
+BATCH = 2000
+
+
+def columns(survey: Survey) -> list[str]:
+    out = list(META)
+    for q in survey.questions:
+        if q.kind == "multi":
+            out += [f"{q.id}_{o.code}" for o in q.options]
+        else:
+            out.append(q.id)
+        if any(o.other for o in q.options):
+            out.append(f"{q.id}_other")
+    return out
+
+
+def flatten(survey: Survey, meta: dict, given: dict[str, tuple[list[str], str | None]]) -> dict:
+    """One response as a row. Questions not asked (skipped by branching) stay empty, never 0."""
+    row = dict(meta)
+    for q in survey.questions:
+        codes, other = given.get(q.id, (None, None))
+        if q.kind == "multi":
+            for o in q.options:
+                row[f"{q.id}_{o.code}"] = None if codes is None else int(o.code in codes)
+        else:
+            row[q.id] = int(codes[0]) if codes else None
+        if any(o.other for o in q.options):
+            row[f"{q.id}_other"] = other
+    return row
+
+
+async def completed(engine: AsyncEngine, survey: Survey, since=None) -> AsyncIterator[dict]:
+    """Completed responses of this survey, oldest first, as rows (see `columns`)."""
+    cursor = None
+    async with engine.connect() as connection:
+        while True:
+            query = select(
+                responses.c.id, responses.c.survey_version, responses.c.language, responses.c.started_at,
+                responses.c.completed_at,
+            ).where(responses.c.survey_id == survey.id, responses.c.completed_at.is_not(None))
+            if since is not None:
+                query = query.where(responses.c.completed_at >= since)
+            if cursor is not None:  # keyset paging: no OFFSET scans, stable under concurrent writes
+                at, rid = cursor
+                query = query.where(or_(responses.c.completed_at > at, and_(responses.c.completed_at == at, responses.c.id > rid)))
+            batch = (await connection.execute(query.order_by(responses.c.completed_at, responses.c.id).limit(BATCH))).all()
+            if not batch:
+                return
+            given: dict[str, dict] = {r.id: {} for r in batch}
+            rows = await connection.execute(
+                select(answers.c.response_id, answers.c.question, answers.c.codes, answers.c.other).where(
+                    answers.c.response_id.in_(list(given))
+                )
+            )
+            for rid, question, codes, other in rows:
+                given[rid][question] = (codes.split(",") if codes else [], other)
+            for r in batch:
+                meta = dict(zip(META, (r.id, r.survey_version, r.language, r.started_at, r.completed_at)))
+                yield flatten(survey, meta, given[r.id])
+            cursor = (batch[-1].completed_at, batch[-1].id)
