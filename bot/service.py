@@ -16,7 +16,8 @@ from handlers.events import Inbound, Outbound
 from handlers.survey.definition import BUILTIN, Survey, load
 from storage.database import make_engine, upgrade
 from storage.pseudonyms import pseudonym
-from storage.repository import Loaded, Repository, StaleSession
+from storage.committer import GroupCommitter
+from storage.repository import DUPLICATE, STALE, Loaded, Repository, Write
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +46,9 @@ class _UserLocks:
 class Service:
     CACHE_SIZE = 10_000
 
-    def __init__(self, conversation: Conversation, repository: Repository, secret: bytes):
+    def __init__(self, conversation: Conversation, repository: Repository, secret: bytes, writers: int = 1):
         self.conversation, self.repository, self.secret = conversation, repository, secret
+        self.committer = GroupCommitter(repository, writers=writers)
         self._locks = _UserLocks()
         # Sessions as last written by this process. Safe with several processes: a stale entry fails the
         # version check on write, and the event is handled again from the database.
@@ -58,12 +60,11 @@ class Service:
             for _attempt in range(5):
                 before = self._cache.get(respondent) or await self.repository.load(respondent)
                 reply = self.conversation.handle(before.session, event)
-                try:
-                    version = await self.repository.save(event.channel, event.event_id, respondent, before, reply)
-                except StaleSession:
+                version = await self.committer.save(Write(event.channel, event.event_id, respondent, before, reply))
+                if version == STALE:
                     self._cache.pop(respondent, None)
                     continue
-                if version is False:
+                if version == DUPLICATE:
                     log.info("event %s/%s was handled before; ignored", event.channel, event.event_id)
                     return []
                 self._remember(respondent, Loaded(reply.session, version))
@@ -87,6 +88,7 @@ class App:
     service: Service
 
     async def close(self) -> None:
+        await self.service.committer.close()
         await self.engine.dispose()
 
 
@@ -96,4 +98,6 @@ async def build(settings: Settings) -> App:
     survey = load(settings.survey_path or BUILTIN, settings.country)
     conversation = Conversation(survey, default_language=settings.default_language)
     repository = Repository(engine, survey.id, survey.version)
-    return App(settings, engine, survey, Service(conversation, repository, settings.secret))
+    # SQLite has a single writer; PostgreSQL overlaps a few transactions (the pool holds 10 connections).
+    writers = 1 if engine.dialect.name == "sqlite" else 4
+    return App(settings, engine, survey, Service(conversation, repository, settings.secret, writers=writers))

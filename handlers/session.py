@@ -4,7 +4,7 @@ The conversations read and return it; storage keeps the cursor as JSON and the a
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 
 # Stages of the survey conversation.
 NEW, CONSENT, SURVEY, DONE = "new", "consent", "survey", "done"
@@ -49,11 +49,13 @@ class Session:
 
     def cursor(self) -> dict:
         """Everything but the answers, which storage keeps as rows of their own."""
-        data = asdict(self)
-        data.pop("answers")
-        return data
+        # Built by hand: dataclasses.asdict deep-copies the answers only for them to be thrown away.
+        return {name: getattr(self, name) for name in _CURSOR_FIELDS}
 
     @classmethod
     def restore(cls, cursor: dict, answers: dict[str, Answer]) -> "Session":
         known = {k: v for k, v in cursor.items() if k in cls.__dataclass_fields__}
         return cls(**known, answers=dict(answers))
+
+
+_CURSOR_FIELDS = tuple(f.name for f in fields(Session) if f.name != "answers")

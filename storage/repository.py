@@ -1,7 +1,10 @@
-"""Reads and writes what the conversations need, one transaction per handled event.
+"""Reads and writes what the conversations need.
 
-The write path is the hot path (one commit per answer), so it uses Core statements: claim the event id,
-write the answer rows that changed, then move the conversation cursor with a version check.
+Writes go in batches (`save_many`): the handled events of many users in one transaction, so one commit serves
+them all while each answer is still committed before its reply is sent. Inside a batch every statement is a
+multi-row one: claim the event ids, upsert the changed answers, move the conversation cursors with a version
+guard. Anything unusual (a redelivered event, a cursor another process moved) rolls the batch back and the
+events are written one by one, where each gets its own verdict.
 """
 from __future__ import annotations
 
@@ -20,9 +23,7 @@ from storage.models import AnswerRow, ConversationRow, DailyCounterRow, InboundE
 conversations, responses, answers = ConversationRow.__table__, ResponseRow.__table__, AnswerRow.__table__
 inbound_events, daily_counters = InboundEventRow.__table__, DailyCounterRow.__table__
 
-
-class StaleSession(Exception):
-    """Another writer moved this conversation since it was read; reload and handle the event again."""
+DUPLICATE, STALE = "duplicate", "stale"  # verdicts besides the new version number
 
 
 @dataclass(frozen=True)
@@ -31,19 +32,58 @@ class Loaded:
     version: int | None  # None: no conversation row yet
 
 
-def _insert(connection: AsyncConnection, table):
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
+@dataclass(frozen=True)
+class Write:
+    """What handling one event changes for one respondent."""
+
+    channel: str
+    event_id: str
+    respondent: str
+    before: Loaded
+    reply: Reply
+
+
+class _Anomaly(Exception):
+    def __init__(self, verdicts: dict[int, str]):
+        self.verdicts = verdicts
 
 
 def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _statements(dialect) -> dict:
+    """Built once per dialect: statement construction is a large share of the hot path otherwise."""
+    claim = dialect.insert(inbound_events).on_conflict_do_nothing(index_elements=["channel", "event_id"])
+    answer = dialect.insert(answers)
+    answer = answer.on_conflict_do_update(
+        index_elements=["response_id", "question"],
+        set_={"codes": answer.excluded.codes, "other": answer.excluded.other, "answered_at": answer.excluded.answered_at},
+    )
+    cursor = dialect.insert(conversations)
+    cursor = cursor.on_conflict_do_update(
+        index_elements=["respondent"],
+        set_={"state": cursor.excluded.state, "version": cursor.excluded.version, "updated_at": cursor.excluded.updated_at},
+        where=conversations.c.version == cursor.excluded.version - 1,
+    )
+    count = dialect.insert(daily_counters)
+    count = count.on_conflict_do_update(index_elements=["name", "day"], set_={"value": daily_counters.c.value + 1})
+    return {
+        "claim": claim.returning(inbound_events.c.event_id),
+        "answer": answer,
+        "cursor": cursor.returning(conversations.c.respondent),
+        "count": count,
+    }
+
+
+_STATEMENTS = {"postgresql": _statements(postgresql), "sqlite": _statements(sqlite)}
+
+
 class Repository:
     def __init__(self, engine: AsyncEngine, survey_id: str, survey_version: int):
         self.engine = engine
         self.survey_id, self.survey_version = survey_id, survey_version
+        self._sql = _STATEMENTS[engine.dialect.name]
 
     async def load(self, respondent: str) -> Loaded:
         async with self.engine.connect() as connection:
@@ -65,45 +105,81 @@ class Repository:
                 given = {q: Answer(tuple(c.split(",")) if c else (), o) for q, c, o in rows}
             return Loaded(Session.restore(state, given), version)
 
-    async def save(self, channel: str, event_id: str, respondent: str, before: Loaded, reply: Reply) -> int | None | bool:
-        """Persist one handled event. Returns False when the event was handled before (nothing is written),
-        else the conversation's new version (None when nothing of the respondent is kept)."""
+    async def save(self, write: Write) -> int | None | str:
+        return (await self.save_many([write]))[0]
+
+    async def save_many(self, writes: list[Write]) -> list[int | None | str]:
+        """Persist handled events; per event the conversation's new version (None when nothing of the respondent
+        is kept any more), DUPLICATE (handled before: nothing written) or STALE (reload and handle again)."""
+        try:
+            return await self._transaction(writes)
+        except _Anomaly as anomaly:
+            if len(writes) == 1:
+                return [anomaly.verdicts[0]]
+        return [(await self.save_many([w]))[0] for w in writes]
+
+    async def _transaction(self, writes: list[Write]) -> list[int | None | str]:
         at = now()
         async with self.engine.begin() as connection:
-            claimed = await connection.execute(
-                _insert(connection, inbound_events)
-                .values(channel=channel, event_id=event_id, seen_at=at)
-                .on_conflict_do_nothing(index_elements=["channel", "event_id"])
+            claimed = set(
+                (
+                    await connection.execute(
+                        self._sql["claim"], [{"channel": w.channel, "event_id": w.event_id, "seen_at": at} for w in writes]
+                    )
+                ).scalars()
             )
-            if claimed.rowcount == 0:
-                return False  # the claim wrote nothing, so there is nothing to undo
-            old, new = before.session, reply.session
-            for effect in reply.effects:
-                if effect == FORGET:
-                    await self._forget(connection, respondent)
-                elif effect == COUNT_DECLINE:
-                    await self._count(connection, "consent_declined", at)
-                elif effect == DISCARD_RESPONSE and old is not None and old.response_id:
-                    await self._delete_responses(connection, [old.response_id])
-            if new is None:
-                await connection.execute(delete(conversations).where(conversations.c.respondent == respondent))
-                return None
-            await self._write_response(connection, respondent, old, new, at)
-            return await self._write_cursor(connection, respondent, before.version, new, at)
+            if len(claimed) < len(writes):
+                raise _Anomaly({i: DUPLICATE for i, w in enumerate(writes) if w.event_id not in claimed})
+            rows, cursors, verdicts = [], [], []
+            for i, w in enumerate(writes):
+                new = w.reply.session
+                if new is None and w.before.version is not None:
+                    # As guarded as a cursor move: a process with an outdated screen must not delete.
+                    gone = await connection.execute(
+                        delete(conversations).where(
+                            conversations.c.respondent == w.respondent, conversations.c.version == w.before.version
+                        )
+                    )
+                    if gone.rowcount == 0:
+                        raise _Anomaly({i: STALE})
+                await self._effects(connection, w, at)
+                if new is None:
+                    verdicts.append(None)
+                    continue
+                rows += await self._response(connection, w, at)
+                version = (w.before.version or 0) + 1
+                cursors.append({"respondent": w.respondent, "state": new.cursor(), "version": version, "updated_at": at})
+                verdicts.append(version)
+            if rows:
+                await connection.execute(self._sql["answer"], rows)
+            if cursors:
+                moved = set((await connection.execute(self._sql["cursor"], cursors)).scalars())
+                if len(moved) < len(cursors):
+                    raise _Anomaly({i: STALE for i, w in enumerate(writes) if w.respondent not in moved})
+            return verdicts
 
-    async def _write_response(self, connection, respondent: str, old: Session | None, new: Session, at) -> None:
+    async def _effects(self, connection: AsyncConnection, w: Write, at: datetime) -> None:
+        old = w.before.session
+        for effect in w.reply.effects:
+            if effect == FORGET:
+                ids = (await connection.execute(select(responses.c.id).where(responses.c.respondent == w.respondent)))
+                await self._delete_responses(connection, list(ids.scalars()))
+            elif effect == COUNT_DECLINE:
+                await connection.execute(self._sql["count"], {"name": "consent_declined", "day": at.date(), "value": 1})
+            elif effect == DISCARD_RESPONSE and old is not None and old.response_id:
+                await self._delete_responses(connection, [old.response_id])
+
+    async def _response(self, connection: AsyncConnection, w: Write, at: datetime) -> list[dict]:
+        """Writes the response row when it starts or changes; returns the answer rows to upsert."""
+        old, new = w.before.session, w.reply.session
         if not new.response_id:
-            return
+            return []
         same = old is not None and old.response_id == new.response_id
         if not same:
             await connection.execute(
                 responses.insert().values(
-                    id=new.response_id,
-                    respondent=respondent,
-                    survey_id=self.survey_id,
-                    survey_version=self.survey_version,
-                    language=new.language,
-                    started_at=at,
+                    id=new.response_id, respondent=w.respondent, survey_id=self.survey_id,
+                    survey_version=self.survey_version, language=new.language, started_at=at,
                 )
             )
         changes = {}
@@ -114,63 +190,21 @@ class Repository:
         if changes:
             await connection.execute(update(responses).where(responses.c.id == new.response_id).values(**changes))
         before = old.answers if same else {}
-        changed = [(q, a) for q, a in new.answers.items() if before.get(q) != a]
-        if changed:
-            statement = _insert(connection, answers)
-            await connection.execute(
-                statement.on_conflict_do_update(
-                    index_elements=["response_id", "question"],
-                    set_={"codes": statement.excluded.codes, "other": statement.excluded.other,
-                          "answered_at": statement.excluded.answered_at},
-                ),
-                [
-                    {"response_id": new.response_id, "question": q, "codes": ",".join(a.codes), "other": a.other,
-                     "answered_at": at}
-                    for q, a in changed
-                ],
-            )
         dropped = [q for q in before if q not in new.answers]
         if dropped:
             await connection.execute(
                 delete(answers).where(answers.c.response_id == new.response_id, answers.c.question.in_(dropped))
             )
+        return [
+            {"response_id": new.response_id, "question": q, "codes": ",".join(a.codes), "other": a.other, "answered_at": at}
+            for q, a in new.answers.items()
+            if before.get(q) != a
+        ]
 
-    async def _write_cursor(self, connection, respondent: str, version: int | None, new: Session, at) -> int:
-        if version is None:
-            inserted = await connection.execute(
-                _insert(connection, conversations)
-                .values(respondent=respondent, state=new.cursor(), version=1, updated_at=at)
-                .on_conflict_do_nothing(index_elements=["respondent"])
-            )
-            if inserted.rowcount == 0:
-                raise StaleSession(respondent)
-            return 1
-        moved = await connection.execute(
-            update(conversations)
-            .where(conversations.c.respondent == respondent, conversations.c.version == version)
-            .values(state=new.cursor(), version=version + 1, updated_at=at)
-        )
-        if moved.rowcount == 0:
-            raise StaleSession(respondent)
-        return version + 1
-
-    async def _forget(self, connection, respondent: str) -> None:
-        ids = (await connection.execute(select(responses.c.id).where(responses.c.respondent == respondent))).scalars()
-        await self._delete_responses(connection, list(ids))
-        await connection.execute(delete(conversations).where(conversations.c.respondent == respondent))
-
-    async def _delete_responses(self, connection, ids: list[str]) -> None:
+    async def _delete_responses(self, connection: AsyncConnection, ids: list[str]) -> None:
         if ids:
             await connection.execute(delete(answers).where(answers.c.response_id.in_(ids)))
             await connection.execute(delete(responses).where(responses.c.id.in_(ids)))
-
-    async def _count(self, connection, name: str, at: datetime) -> None:
-        statement = _insert(connection, daily_counters).values(name=name, day=at.date(), value=1)
-        await connection.execute(
-            statement.on_conflict_do_update(
-                index_elements=["name", "day"], set_={"value": daily_counters.c.value + 1}
-            )
-        )
 
     async def counter(self, name: str) -> int:
         async with self.engine.connect() as connection:
