@@ -27,9 +27,9 @@ def make_engine(url: str, schema: str | None = None, pool_size: int = 10) -> Asy
         path = url.split("///", 1)[1] if "///" in url else ""
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        # SQLite has one writer at a time: one pooled connection queues writers in-process instead of
-        # making them fight over the file lock.
-        engine = create_async_engine(url, pool_size=1, max_overflow=0)
+        # Writes reach SQLite through one committer task (storage/committer.py), so they never fight over the
+        # file lock; the other connections serve reads, which WAL lets run beside the writer.
+        engine = create_async_engine(url, pool_size=4, max_overflow=4)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     connect_args = {"server_settings": {"search_path": schema}} if schema else {}
