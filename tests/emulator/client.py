@@ -309,6 +309,10 @@ class TelegramUser:
         result = await self._call("/botMessages", {"chat_id": self.chat_id})
         return [BotMessage.from_api(item) for item in result]
 
+    async def bot_message_count(self) -> int:
+        """Messages the bot has sent to every chat, in all."""
+        return await self._call("/botMessageCount", {})
+
     async def last_bot_message(self) -> BotMessage | None:
         messages = await self.bot_messages()
         return messages[-1] if messages else None

@@ -356,6 +356,8 @@ const CLIENT = {
     .filter((e) => e.botToken === tokenOf(p) && sameChat(e.message.chat_id, p.chat_id ?? p.chatId))
     .map((e) => ({ ...toTelegram(e), seq: e.seq, reply_keyboard: e.message.reply_markup?.keyboard })),
   '/callbackQueries': (p) => [...bot(tokenOf(p)).callbacks.values()],
+  // How many messages the bot has sent in all, for benchmarks that wait for a known number of replies.
+  '/botMessageCount': (p) => tts.storage.botMessages.reduce((n, e) => n + (e.botToken === tokenOf(p)), 0),
 };
 
 // ---- HTTP plumbing ------------------------------------------------------------------------------

@@ -107,3 +107,17 @@ async def test_a_stale_button_is_answered_and_changes_nothing(telegram_bot, emul
     await citizen.tap("4", q1)  # days later, on the old q1 message
     assert await citizen.last_callback_answer() == "Бұл түйме енді жұмыс істемейді."
     assert await stored_answers(telegram_bot, 5005) == {"q1": ("2",), "q2": ("1",)}
+
+
+async def test_the_command_menu_is_set_in_each_language(telegram_settings):
+    from tests.telegram.conftest import PollingBot
+
+    bot = await PollingBot(telegram_settings).start()
+    try:
+        for language in ("kk", "ru", "ky"):
+            commands = await bot.application.bot.get_my_commands(language_code=language)
+            assert [c.command for c in commands] == ["start", "language", "back", "forget", "help"]
+            assert commands[0].description == gettext_for(language)("Begin or continue the survey")
+        assert (await bot.application.bot.get_my_commands())[1].description == "Сменить язык"
+    finally:
+        await bot.stop()
