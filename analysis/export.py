@@ -1,35 +1,234 @@
-"""Writes completed responses to files researchers open directly. CSV here; more formats join in issue 03."""
+"""Completed responses as files researchers open directly: CSV, XLSX, SPSS .sav and Parquet.
+
+Every format has the columns of `analysis.responses.columns(survey)` plus the factor scores F1..F5, labelled by
+`analysis.labels`. A cell the branching never asked (q2–s21 and the scores after q1 = 4) is empty in CSV, XLSX
+and Parquet; the .sav codes it -1, labelled "not asked" and declared user-missing, so SPSS shows why it is empty.
+CSV, XLSX and Parquet are written batch by batch (constant memory); .sav needs the whole frame (see export_sav).
+"""
 from __future__ import annotations
 
 import csv
-from datetime import datetime
+import json
+import math
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import AsyncIterator
 
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pyreadstat
+from openpyxl import Workbook
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from analysis.responses import columns, completed
+from analysis import codebook
+from analysis.factor_key import FactorKey
+from analysis.labels import NOT_ASKED, NOT_ASKED_LABEL, Variable, dictionary, scoring_key
+from analysis.responses import BATCH, completed
+from analysis.scores import factor_scores
+from handlers.i18n import gettext_for
 from handlers.survey.definition import Survey
 
+# Limits of the .sav format (SPSS counts bytes, and Cyrillic takes two per letter).
+SAV_VARIABLE_LABEL_BYTES = 255
+SAV_VALUE_LABEL_BYTES = 120
 
-def _cell(value):
+
+@dataclass(frozen=True)
+class Selection:
+    """Which completed responses to export; every filter is applied in SQL."""
+
+    since: date | datetime | None = None
+    version: int | None = None
+    cities: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+
+
+async def scored_batches(
+    engine: AsyncEngine, survey: Survey, key: FactorKey, selection: Selection
+) -> AsyncIterator[list[dict]]:
+    """Rows of `completed`, a batch at a time, with the factor scores added (None where a score is empty)."""
+    batch: list[dict] = []
+    async for row in completed(engine, survey, **asdict(selection)):
+        batch.append(row)
+        if len(batch) == BATCH:
+            yield _with_scores(batch, key)
+            batch = []
+    if batch:
+        yield _with_scores(batch, key)
+
+
+def _with_scores(rows: list[dict], key: FactorKey) -> list[dict]:
+    scores = factor_scores(pd.DataFrame.from_records(rows), key)
+    for row, values in zip(rows, scores.itertuples(index=False)):
+        row.update((f, None if math.isnan(v) else float(v)) for f, v in zip(key.ids, values))
+    return rows
+
+
+def _naive_utc(moment: datetime | None) -> datetime | None:
+    """Excel and SPSS have no time zones; the timestamps are UTC (the codebook says so)."""
+    return None if moment is None else moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def _csv_cell(value):
     if value is None:
         return ""
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="seconds")
-    return value
+    return value.isoformat(timespec="seconds") if isinstance(value, datetime) else value
 
 
-async def export_csv(engine: AsyncEngine, survey: Survey, out: Path, since=None) -> int:
-    """UTF-8 CSV, one row per completed response, empty cells for questions not asked. Returns the row count."""
+async def export_csv(engine, survey, out: Path, *, selection=Selection(), labels="ru", key=None) -> int:
+    """UTF-8 CSV, one row per completed response, empty cells for questions not asked. Returns the row count.
+    Timestamps are ISO 8601 in UTC; the labels live in the codebook (`python -m analysis codebook`)."""
+    key = scoring_key(survey, key)
+    names = [v.name for v in dictionary(survey, key, labels)]
     count = 0
     with open(out, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        names = columns(survey)
         writer.writerow(names)
-        async for row in completed(engine, survey, since=since):
-            writer.writerow([_cell(row[name]) for name in names])
-            count += 1
+        async for batch in scored_batches(engine, survey, key, selection):
+            writer.writerows([_csv_cell(row[name]) for name in names] for row in batch)
+            count += len(batch)
     return count
 
 
-FORMATS = {"csv": export_csv}
+async def export_xlsx(engine, survey, out: Path, *, selection=Selection(), labels="ru", key=None) -> int:
+    """A `data` sheet (names in row 1, empty cells for questions not asked) and a `codebook` sheet, written in
+    openpyxl's write-only mode, which streams rows to disk."""
+    key = scoring_key(survey, key)
+    variables = dictionary(survey, key, labels)
+    names = [v.name for v in variables]
+    book = Workbook(write_only=True)
+    data = book.create_sheet("data")
+    data.append(names)
+    count = 0
+    async for batch in scored_batches(engine, survey, key, selection):
+        for row in batch:
+            data.append([_naive_utc(row[n]) if isinstance(row[n], datetime) else row[n] for n in names])
+        count += len(batch)
+    sheet = book.create_sheet("codebook")
+    sheet.append(list(codebook.FIELDS))
+    for entry in codebook.rows(variables, labels):
+        sheet.append([entry[f] for f in codebook.FIELDS])
+    book.save(out)
+    return count
+
+
+def _arrow_type(variable: Variable) -> pa.DataType:
+    if variable.type == "integer":
+        return pa.int8() if _fits_int8(variable) else pa.int32()
+    return {"string": pa.string(), "float": pa.float64(), "datetime": pa.timestamp("us", tz="UTC")}[variable.type]
+
+
+def _fits_int8(variable: Variable) -> bool:
+    """Coded answers fit a byte (codes 0..99 and -1); a count such as survey_version gets 32 bits."""
+    return bool(variable.values) and all(-128 <= int(code) <= 127 for code in variable.values)
+
+
+def _metadata(survey: Survey, variables: list[Variable], labels: str) -> dict:
+    return {
+        "survey": survey.id, "labels_language": labels, "not_asked": "null; each column's `missing` says when",
+        "columns": {
+            v.name: {"label": v.label, "type": v.type, "measure": v.measure,
+                     "values": {str(code): text for code, text in v.values.items()},
+                     "missing": codebook.missing_note(v, labels), "notes": v.note}
+            for v in variables
+        },
+    }
+
+
+async def export_parquet(engine, survey, out: Path, *, selection=Selection(), labels="ru", key=None) -> int:
+    """Parquet written a batch at a time (one row group per batch). The labels travel in the schema metadata:
+    key `pikir` holds JSON with every column's label, type, measure and value labels; each field also carries
+    its own `label`."""
+    key = scoring_key(survey, key)
+    variables = dictionary(survey, key, labels)
+    schema = pa.schema(
+        [pa.field(v.name, _arrow_type(v), metadata={"label": v.label}) for v in variables],
+        metadata={"pikir": json.dumps(_metadata(survey, variables, labels), ensure_ascii=False)},
+    )
+    count = 0
+    with pq.ParquetWriter(out, schema) as writer:
+        async for batch in scored_batches(engine, survey, key, selection):
+            writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+            count += len(batch)
+    return count
+
+
+def fit(text: str, limit: int) -> str:
+    """`text` within `limit` UTF-8 bytes: whole if it fits, else cut after a word (or a letter, for a very long
+    word) and ended with "…". The full texts are in the codebook."""
+    if len(text.encode()) <= limit:
+        return text
+    cut = text.encode()[: limit - len("…".encode())].decode("utf-8", "ignore")
+    words = cut.rsplit(" ", 1)[0]
+    return (words if len(cut) - len(words) < 20 else cut).rstrip(" ,;:—") + "…"
+
+
+def sav_label(variable: Variable) -> str:
+    """The variable label within SPSS's limit. For a multi-select option or an "other" text the question is
+    shortened first, so q2_1 … q2_8 keep their distinguishing option text."""
+    label, tail = variable.label, variable.tail
+    head_room = SAV_VARIABLE_LABEL_BYTES - len(tail.encode())
+    if not tail or len(label.encode()) <= SAV_VARIABLE_LABEL_BYTES or head_room < 60:
+        return fit(label, SAV_VARIABLE_LABEL_BYTES)
+    return fit(label[: -len(tail)], head_room) + tail
+
+
+def _sav_column(variable: Variable, rows: list[dict]) -> pd.Series:
+    values = [row[variable.name] for row in rows]
+    if variable.not_asked_code:
+        values = [NOT_ASKED if value is None and _not_asked(variable, row) else value
+                  for value, row in zip(values, rows)]
+    if variable.type == "integer":
+        return pd.Series(values, dtype="Int8" if _fits_int8(variable) else "Int32")
+    if variable.type == "float":
+        return pd.Series(values, dtype="float64")  # scores keep full precision; float32 would show 3.3333332
+    if variable.type == "datetime":
+        return pd.Series([_naive_utc(v) for v in values], dtype="datetime64[us]")
+    return pd.Series(["" if v is None else v for v in values], dtype="str")
+
+
+def _not_asked(variable: Variable, row: dict) -> bool:
+    return all(row[item] is None for item in variable.derived_from) if variable.derived_from else True
+
+
+async def export_sav(engine, survey, out: Path, *, selection=Selection(), labels="ru", key=None) -> int:
+    """SPSS .sav with variable labels, value labels, measure levels and the not-asked code declared missing.
+
+    pyreadstat writes a whole DataFrame at once, so this is the one format that holds every row in memory.
+    Each batch becomes a compact frame right away (nullable Int8 codes: two bytes per cell instead of a Python
+    object; Arrow-backed strings; float64 only for the five scores, whose means float32 would blur) and the
+    frames are joined once at the end: about 220 bytes per response plus the free texts, so some 220 MB for
+    a million responses, twice that for a moment while the batches are joined.
+
+    Labels are cut to SPSS's limits (255 bytes per variable label, 120 per value label) at a word, with "…".
+    """
+    key = scoring_key(survey, key)
+    variables = dictionary(survey, key, labels)
+    frames, count = [], 0
+    async for batch in scored_batches(engine, survey, key, selection):
+        frames.append(pd.DataFrame({v.name: _sav_column(v, batch) for v in variables}))
+        count += len(batch)
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        {v.name: _sav_column(v, []) for v in variables})
+    not_asked = fit(gettext_for(labels)(NOT_ASKED_LABEL), SAV_VALUE_LABEL_BYTES)
+    value_labels = {}
+    for v in variables:
+        coded = {code: fit(text, SAV_VALUE_LABEL_BYTES) for code, text in v.values.items()}
+        if v.not_asked_code:
+            coded[NOT_ASKED] = not_asked
+        if coded:
+            value_labels[v.name] = coded
+    pyreadstat.write_sav(
+        frame, out,
+        file_label=fit(f"{survey.id} v{survey.version}", 64),
+        column_labels={v.name: sav_label(v) for v in variables},
+        variable_value_labels=value_labels,
+        missing_ranges={v.name: [NOT_ASKED] for v in variables if v.not_asked_code},
+        variable_measure={v.name: v.measure for v in variables},
+    )
+    return count
+
+
+FORMATS = {"csv": export_csv, "xlsx": export_xlsx, "sav": export_sav, "parquet": export_parquet}

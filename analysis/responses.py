@@ -6,7 +6,8 @@ respondent pseudonym is never selected: exports cannot contain it, nor any chat 
 """
 from __future__ import annotations
 
-from typing import AsyncIterator
+from datetime import date, datetime, time, timezone
+from typing import AsyncIterator, Iterable
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -46,17 +47,41 @@ def flatten(survey: Survey, meta: dict, given: dict[str, tuple[list[str], str | 
     return row
 
 
-async def completed(engine: AsyncEngine, survey: Survey, since=None) -> AsyncIterator[dict]:
-    """Completed responses of this survey, oldest first, as rows (see `columns`)."""
+def as_utc(moment: date | datetime | None) -> datetime | None:
+    """An aware UTC datetime. Naive values are UTC already: SQLite hands back what was stored, without the zone,
+    and a bare date on the command line means midnight UTC."""
+    if moment is None:
+        return None
+    if not isinstance(moment, datetime):
+        moment = datetime.combine(moment, time())
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+async def completed(
+    engine: AsyncEngine, survey: Survey, since: date | datetime | None = None, *, version: int | None = None,
+    cities: Iterable[str | int] = (), languages: Iterable[str] = (),
+) -> AsyncIterator[dict]:
+    """Completed responses of this survey, oldest first, as rows (see `columns`), optionally only those completed
+    on or after `since`, of one survey version, from some city codes or in some languages."""
     cursor = None
+    base = select(
+        responses.c.id, responses.c.survey_version, responses.c.language, responses.c.started_at,
+        responses.c.completed_at,
+    ).where(responses.c.survey_id == survey.id, responses.c.completed_at.is_not(None))
+    if since is not None:
+        base = base.where(responses.c.completed_at >= as_utc(since))
+    if version is not None:
+        base = base.where(responses.c.survey_version == version)
+    if languages := list(languages):
+        base = base.where(responses.c.language.in_(languages))
+    if cities := [str(code) for code in cities]:
+        # The city is an answer like any other, so the filter is a semi-join on the answers table.
+        base = base.where(responses.c.id.in_(
+            select(answers.c.response_id).where(answers.c.question == "city", answers.c.codes.in_(cities))
+        ))
     async with engine.connect() as connection:
         while True:
-            query = select(
-                responses.c.id, responses.c.survey_version, responses.c.language, responses.c.started_at,
-                responses.c.completed_at,
-            ).where(responses.c.survey_id == survey.id, responses.c.completed_at.is_not(None))
-            if since is not None:
-                query = query.where(responses.c.completed_at >= since)
+            query = base
             if cursor is not None:  # keyset paging: no OFFSET scans, stable under concurrent writes
                 at, rid = cursor
                 query = query.where(or_(responses.c.completed_at > at, and_(responses.c.completed_at == at, responses.c.id > rid)))
@@ -72,6 +97,7 @@ async def completed(engine: AsyncEngine, survey: Survey, since=None) -> AsyncIte
             for rid, question, codes, other in rows:
                 given[rid][question] = (codes.split(",") if codes else [], other)
             for r in batch:
-                meta = dict(zip(META, (r.id, r.survey_version, r.language, r.started_at, r.completed_at)))
+                times = as_utc(r.started_at), as_utc(r.completed_at)
+                meta = dict(zip(META, (r.id, r.survey_version, r.language, *times)))
                 yield flatten(survey, meta, given[r.id])
             cursor = (batch[-1].completed_at, batch[-1].id)
