@@ -101,3 +101,16 @@ async def completed(
                 meta = dict(zip(META, (r.id, r.survey_version, r.language, *times)))
                 yield flatten(survey, meta, given[r.id])
             cursor = (batch[-1].completed_at, batch[-1].id)
+
+
+async def load_frame(engine: AsyncEngine, survey: Survey, **filters) -> "pandas.DataFrame":
+    """All selected completed responses as one DataFrame (the export columns, nullable integer codes), for the
+    analyses that need every row at once: scores, the EFA, the report."""
+    import pandas as pd
+
+    rows = [row async for row in completed(engine, survey, **filters)]
+    frame = pd.DataFrame(rows, columns=columns(survey))
+    for name in frame.columns:
+        if name not in META and not name.endswith("_other"):
+            frame[name] = frame[name].astype("Int16")
+    return frame
