@@ -26,9 +26,17 @@ from tests.survey_paths import FULL, opening
 
 TOKEN = "720000001:PIKIR-bench"
 POSTGRES_DSN = os.environ.get("PIKIR_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
-async def one_round(kind: str, users: int, engine: str) -> float:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its reaped children so far, from /proc (Linux)."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return sum(int(v) for v in fields[11:15]) / TICKS
+
+
+async def one_round(kind: str, users: int, engine: str) -> tuple[float, float, float]:
+    """Messages per second, and the CPU seconds per 1,000 messages of the bot and of the emulator."""
     typed = opening("ru") + FULL
     with start_emulator() as emulator, tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "TELEGRAM_TOKEN": TOKEN, "TELEGRAM_API_URL": emulator.base_url,
@@ -53,10 +61,14 @@ async def one_round(kind: str, users: int, engine: str) -> float:
                     await (person.send_command(text[1:]) if text.startswith("/") else person.send_text(text))
 
             started = time.perf_counter()
+            cpu_bot, cpu_emulator = cpu_seconds(proc.pid), cpu_seconds(emulator.process.pid)
             await asyncio.gather(*(type_ahead(p) for p in people))
             while await people[0].bot_message_count() < expected:
                 await asyncio.sleep(0.02)
-            return (expected - 1) / (time.perf_counter() - started)
+            rate = (expected - 1) / (time.perf_counter() - started)
+            per_k = 1000 / (expected - 1)
+            return (rate, (cpu_seconds(proc.pid) - cpu_bot) * per_k,
+                    (cpu_seconds(emulator.process.pid) - cpu_emulator) * per_k)
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
             await proc.wait()
@@ -77,8 +89,10 @@ async def main() -> None:
     rates = {"pikir": [], "echo": []}
     for round_ in range(args.rounds):
         for kind in ("pikir", "echo"):
-            rates[kind].append(await one_round(kind, args.users, args.engine))
-            print(f"round {round_ + 1}: {kind:<5} {rates[kind][-1]:7.0f} messages/s", flush=True)
+            rate, cpu_bot, cpu_emulator = await one_round(kind, args.users, args.engine)
+            rates[kind].append(rate)
+            print(f"round {round_ + 1}: {kind:<5} {rate:7.0f} messages/s; CPU s per 1,000 messages: "
+                  f"bot {cpu_bot:.2f}, emulator {cpu_emulator:.2f}", flush=True)
     ratios = [p / e for p, e in zip(rates["pikir"], rates["echo"])]
     print(f"\n{args.users} users, {args.engine}: pikir median {statistics.median(rates['pikir']):.0f}/s, "
           f"echo median {statistics.median(rates['echo']):.0f}/s, ratio pikir/echo median {statistics.median(ratios):.2f} "
