@@ -4,6 +4,8 @@ The conversation path writes an answer at a time; an import of 100,000 responses
 """
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -16,5 +18,14 @@ async def insert_rows(connection: AsyncConnection, table: Table, columns: list[s
         schema = (await connection.exec_driver_sql("SELECT current_schema()")).scalar()
         await raw.driver_connection.copy_records_to_table(table.name, records=rows, columns=columns, schema_name=schema)
         return
+    # Timestamps as SQLAlchemy stores DateTime on SQLite (naive UTC text); sqlite3's own adapter would write
+    # another format, and per row in Python, which made it the slowest part of a large import.
+    rows = [tuple(_sqlite_time(v) if isinstance(v, datetime) else v for v in row) for row in rows]
     marks = ", ".join("?" for _ in columns)
     await connection.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})", rows)
+
+
+def _sqlite_time(moment: datetime) -> str:
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
