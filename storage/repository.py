@@ -105,9 +105,6 @@ class Repository:
                 given = {q: Answer(tuple(c.split(",")) if c else (), o) for q, c, o in rows}
             return Loaded(Session.restore(state, given), version)
 
-    async def save(self, write: Write) -> int | None | str:
-        return (await self.save_many([write]))[0]
-
     async def save_many(self, writes: list[Write]) -> list[int | None | str]:
         """Persist handled events; per event the conversation's new version (None when nothing of the respondent
         is kept any more), DUPLICATE (handled before: nothing written) or STALE (reload and handle again)."""
