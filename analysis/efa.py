@@ -1,7 +1,8 @@
 """Re-estimates the source's exploratory factor analysis on our data and lines it up against Table Е.1.
 
-Extraction and rotation are factor_analyzer's; the estimated factors are then matched to the source's by
-Tucker congruence (Hungarian assignment on |congruence|, signs flipped so congruence is positive), so that
+KMO, Bartlett's test, the rotation and minres extraction are factor_analyzer's (principal components are
+computed exactly here, see _extract). The estimated factors are then matched to the source's by Tucker
+congruence (Hungarian assignment on |congruence|, signs flipped so congruence is positive), so that
 "F3 here" means the estimated factor that best reproduces the source's F3, whatever order PCA produced.
 """
 from __future__ import annotations
@@ -166,7 +167,9 @@ def _assignment(loadings: pd.DataFrame, key: FactorKey) -> pd.DataFrame:
             "loading": float(row[best]) if here else float("nan"),
             "agrees": sf == here,
         })
-    return pd.DataFrame(rows).set_index("item")
+    # object columns keep None (not NaN) for "no factor", so `a["factor"] or "-"` style code works too
+    return pd.DataFrame(rows, dtype=object).astype({"source_loading": float, "loading": float,
+                                                     "agrees": bool}).set_index("item")
 
 
 def run_efa(df: pd.DataFrame, items: Sequence[str] | None = None, n_factors: int = 5,
