@@ -13,6 +13,8 @@ import pytest
 from bot.console import ConsoleChannel
 from bot.service import build
 from bot.settings import Settings
+from handlers.session import Session
+from storage.pseudonyms import pseudonym
 
 POSTGRES_DSN = os.environ.get("PIKIR_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -56,6 +58,16 @@ async def app(settings):
     app = await build(settings)
     yield app
     await app.close()
+
+
+async def stored_session(app, user: str, channel: str = "console") -> Session | None:
+    """What the database holds for one user now (their session with its answers), looked up as the bot does."""
+    return (await app.service.repository.load(pseudonym(app.settings.secret, channel, str(user)))).session
+
+
+async def stored_codes(app, user: str, channel: str = "console") -> dict[str, tuple[str, ...]]:
+    session = await stored_session(app, user, channel)
+    return {q: a.codes for q, a in session.answers.items()} if session else {}
 
 
 class Transcript(ConsoleChannel):

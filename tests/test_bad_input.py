@@ -7,7 +7,7 @@ import pytest
 
 from handlers.events import NOTICE, Inbound, Tap
 from handlers.i18n import gettext_for
-from storage.pseudonyms import pseudonym
+from tests.conftest import stored_session
 from tests.survey_paths import opening
 
 CASES = [
@@ -23,7 +23,7 @@ CASES = [
 
 
 async def stored(app, user="citizen-1"):
-    return (await app.service.repository.load(pseudonym(app.settings.secret, "console", user))).session
+    return await stored_session(app, user)
 
 
 @pytest.mark.parametrize("language", ["kk", "ky"])

@@ -6,7 +6,7 @@ import os
 import signal
 import sys
 
-from storage.pseudonyms import pseudonym
+from tests.conftest import stored_session
 from tests.survey_paths import FULL, opening
 
 
@@ -61,8 +61,8 @@ async def test_killed_mid_survey_and_restarted_continues_where_it_stopped(databa
     bot.proc.stdin.close()
     assert await asyncio.wait_for(bot.proc.wait(), 20) == 0  # ends cleanly at end of input
 
-    loaded = await app.service.repository.load(pseudonym(b"test-secret", "console", "citizen-7"))
-    assert [q for q in loaded.session.answers] == ["q1", "q2", "q3", "q4", "q5", "s1", "s2", "s3", "s4", "s5"]
+    session = await stored_session(app, "citizen-7")
+    assert [q for q in session.answers] == ["q1", "q2", "q3", "q4", "q5", "s1", "s2", "s3", "s4", "s5"]
     async with app.engine.connect() as connection:
         assert (await connection.exec_driver_sql("SELECT count(*) FROM answers")).scalar() == 10
         assert (await connection.exec_driver_sql("SELECT count(*) FROM responses")).scalar() == 1

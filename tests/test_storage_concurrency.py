@@ -6,7 +6,7 @@ import uuid
 
 from bot.service import Service
 from handlers.events import Inbound
-from storage.pseudonyms import pseudonym
+from tests.conftest import stored_codes
 from tests.survey_paths import FULL, opening
 
 
@@ -15,8 +15,7 @@ def event(user: str, text: str, event_id: str | None = None) -> Inbound:
 
 
 async def answers(app, user):
-    loaded = await app.service.repository.load(pseudonym(app.settings.secret, "test", user))
-    return {q: a.codes for q, a in loaded.session.answers.items()}
+    return await stored_codes(app, user, channel="test")
 
 
 async def test_fifty_users_at_once_each_complete_and_in_order(app):

@@ -8,12 +8,13 @@ import pytest
 from analysis.export import export_csv
 from handlers.i18n import gettext_for
 from storage.pseudonyms import pseudonym
+from tests.conftest import stored_session
 from tests.survey_paths import FULL, SKIP, opening
 
 
 async def answers_of(app, user="citizen-1"):
-    loaded = await app.service.repository.load(pseudonym(app.settings.secret, "console", user))
-    return loaded.session.answers if loaded.session else {}
+    session = await stored_session(app, user)
+    return session.answers if session else {}
 
 
 async def exported(app, tmp_path):

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from bot.web import SECRET_HEADER, webhook_secret
-from storage.pseudonyms import pseudonym
+from tests.conftest import stored_session
 from tests.survey_paths import FULL
 from tests.telegram.conftest import TOKEN, Citizen, WebhookBot, free_port
 from tests.telegram.test_survey_over_telegram import begin, stored_answers
@@ -128,10 +128,10 @@ async def test_killed_mid_survey_the_bot_resumes_at_the_same_question(mode, data
     finally:
         bot.kill()
         await bot.proc.wait()
-    loaded = await app.service.repository.load(pseudonym(app.settings.secret, "telegram", "6003"))
+    session = await stored_session(app, "6003", channel="telegram")
     expected = ["q1", "q2", "q3", "q4", "q5", "s1", "s2", "s3", "s4", "s5", "s6", "s7"]
-    assert list(loaded.session.answers) == expected and loaded.session.answers["s4"].codes == ("4",)
-    assert loaded.session.answers["s5"].codes == (FULL[9],)
+    assert list(session.answers) == expected and session.answers["s4"].codes == ("4",)
+    assert session.answers["s5"].codes == (FULL[9],)
     async with app.engine.connect() as connection:
         assert (await connection.exec_driver_sql("SELECT count(*) FROM answers")).scalar() == 12
 

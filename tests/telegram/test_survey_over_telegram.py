@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from handlers.i18n import gettext_for
-from storage.pseudonyms import pseudonym
+from tests.conftest import stored_codes
 from tests.survey_paths import FULL, SKIP
 from tests.telegram.conftest import Citizen
 
@@ -13,8 +13,7 @@ LANGUAGE_KEYS = {"kk": "kk", "ru": "ru", "ky": "ky"}
 
 
 async def stored_answers(bot, user_id: int) -> dict[str, tuple[str, ...]]:
-    loaded = await bot.app.service.repository.load(pseudonym(bot.app.settings.secret, "telegram", str(user_id)))
-    return {q: a.codes for q, a in loaded.session.answers.items()} if loaded.session else {}
+    return await stored_codes(bot.app, user_id, channel="telegram")
 
 
 async def begin(citizen: Citizen, language: str):
