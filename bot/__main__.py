@@ -18,8 +18,11 @@ from bot.settings import Settings
 async def console(settings: Settings, user: str) -> None:
     app = await build(settings)
     try:
-        channel = ConsoleChannel(app.service, user_id=user, echo=not sys.stdin.isatty())
+        channel = ConsoleChannel(app.service, user_id=user, echo=not sys.stdin.isatty(), files=app.files)
+        app.notifier.add("console", channel.push)
+        app.notifier.start()
         await channel.run(sys.stdin)
+        await app.notifier.deliver_once()  # what staff changed while this session ran
     finally:
         await app.close()
 

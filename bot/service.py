@@ -10,11 +10,17 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.notifier import Notifier
 from bot.settings import Settings
+from handlers.deployment import Deployment
+from handlers.deployment import load as load_deployment
 from handlers.conversation import Conversation
 from handlers.events import Inbound, Outbound
 from handlers.survey.definition import BUILTIN, Survey, load
+from storage.complaints import ComplaintStore
 from storage.database import make_engine, upgrade
+from storage.files import FileStore, make_store
+from storage.ideas import IdeaStore
 from storage.pseudonyms import pseudonym
 from storage.committer import GroupCommitter
 from storage.repository import DUPLICATE, STALE, Loaded, Repository, Write
@@ -59,8 +65,10 @@ class Service:
         async with self._locks.hold(respondent):
             for _attempt in range(5):
                 before = self._cache.get(respondent) or await self.repository.load(respondent)
-                reply = self.conversation.handle(before.session, event)
-                version = await self.committer.save(Write(event.channel, event.event_id, respondent, before, reply))
+                reply = await self.conversation.handle(before.session, event, respondent)
+                version = await self.committer.save(
+                    Write(event.channel, event.event_id, respondent, before, reply, address=event.user_id)
+                )
                 if version == STALE:
                     self._cache.pop(respondent, None)
                     continue
@@ -80,14 +88,19 @@ class Service:
 
 @dataclass
 class App:
-    """Everything a running bot holds: settings, the database engine, the survey and the service."""
+    """Everything a running bot holds: settings, the database engine, the survey, the city it serves, the file
+    store, the service, and the notifier that pushes status changes through whichever channels run here."""
 
     settings: Settings
     engine: AsyncEngine
     survey: Survey
+    deployment: Deployment
+    files: FileStore
     service: Service
+    notifier: Notifier
 
     async def close(self) -> None:
+        await self.notifier.stop()
         await self.service.committer.close()
         await self.engine.dispose()
 
@@ -96,9 +109,15 @@ async def build(settings: Settings) -> App:
     engine = make_engine(settings.database_url, schema=settings.database_schema)
     await upgrade(engine)
     survey = load(settings.survey_path or BUILTIN, settings.country)
-    conversation = Conversation(survey, default_language=settings.default_language)
+    deployment = load_deployment(settings.city)
+    conversation = Conversation(
+        survey, deployment, complaints=ComplaintStore(engine), ideas=IdeaStore(engine),
+        default_language=settings.default_language,
+    )
     repository = Repository(engine, survey.id, survey.version)
     # SQLite has a single writer. PostgreSQL overlaps commits: 8 writers measured best at 50 users (1 gave
     # ~1,800 answers/s, 4 ~1,850, 8 ~2,100–2,400, 16 no better), leaving pool room for reads.
     writers = 1 if engine.dialect.name == "sqlite" else 8
-    return App(settings, engine, survey, Service(conversation, repository, settings.secret, writers=writers))
+    service = Service(conversation, repository, settings.secret, writers=writers)
+    files = make_store(settings.file_store, settings.data_dir)
+    return App(settings, engine, survey, deployment, files, service, Notifier(engine, interval=settings.notify_interval))

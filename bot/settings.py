@@ -7,6 +7,8 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from handlers.deployment import default_for
+
 log = logging.getLogger(__name__)
 
 
@@ -25,6 +27,10 @@ class Settings:
     telegram_webhook_secret: str | None = None
     staff: frozenset[str] = field(default_factory=frozenset)
     researchers: frozenset[str] = field(default_factory=frozenset)
+    city: str = "almaty"  # a deployment built into handlers/deployments, or a path to such a YAML file
+    file_store: str = "local"
+    open311_keys: dict[str, str] = field(default_factory=dict)  # api_key -> the client's name
+    notify_interval: float = 2.0  # seconds between looks at the outbox
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -44,7 +50,17 @@ class Settings:
             telegram_webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET") or None,
             staff=_ids(env.get("PIKIR_STAFF")),
             researchers=_ids(env.get("PIKIR_RESEARCHERS")),
+            city=env.get("PIKIR_CITY") or default_for(env.get("PIKIR_COUNTRY", "kz").lower()),
+            file_store=env.get("PIKIR_FILE_STORE", "local"),
+            open311_keys=_keys(env.get("PIKIR_OPEN311_KEYS")),
+            notify_interval=float(env.get("PIKIR_NOTIFY_INTERVAL", "2")),
         )
+
+
+def _keys(raw: str | None) -> dict[str, str]:
+    """`PIKIR_OPEN311_KEYS="cityportal:KEY1,311app:KEY2"`: each API client's name and its key."""
+    pairs = (part.strip().split(":", 1) for part in (raw or "").split(",") if ":" in part)
+    return {key.strip(): name.strip() for name, key in pairs if key.strip()}
 
 
 def _ids(raw: str | None) -> frozenset[str]:

@@ -18,6 +18,23 @@ class Tap:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file the user sent. The adapter stores acceptable images in the file store before handling (`stored` is
+    the key); anything else arrives described only, so the conversation can say why it was not taken."""
+
+    kind: str  # photo | image (an image sent as a document) | video | audio | document | sticker | other
+    size: int | None = None  # bytes, as the channel reports it
+    mime: str | None = None
+    stored: str | None = None
+
+
+@dataclass(frozen=True)
+class Location:
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True)
 class Inbound:
     channel: str
     user_id: str
@@ -25,6 +42,8 @@ class Inbound:
     text: str | None = None
     tap: Tap | None = None
     language_hint: str | None = None  # e.g. Telegram's language_code; only a default, the user confirms
+    attachment: Attachment | None = None
+    location: Location | None = None
 
     @property
     def command(self) -> str | None:
@@ -57,15 +76,18 @@ class Outbound:
     token: str = ""
     layout: str = "list"  # list | scale (one row, legend in the text) | multi (toggles + Done)
     kind: str = MESSAGE
+    wants: str | None = None  # "location": channels that can offer a share-location button do so
+    photo: str | None = None  # a file-store key to show with the text (the summary of a report)
 
 
 @dataclass
 class Reply:
-    """What handling one inbound event produced: the next state, what to send, and side effects to persist."""
+    """What handling one inbound event produced: the next state, what to send, and side effects to persist
+    in the same transaction (plain names below, or records such as a filed complaint)."""
 
     session: object | None  # None: nothing of this user is kept (declined consent, forgotten)
     messages: list[Outbound] = field(default_factory=list)
-    effects: list[str] = field(default_factory=list)
+    effects: list[object] = field(default_factory=list)
 
 
 # Effects the storage layer carries out in the same transaction as the state change.

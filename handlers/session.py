@@ -10,6 +10,9 @@ from dataclasses import dataclass, field, fields, replace
 NEW, CONSENT, SURVEY, DONE = "new", "consent", "survey", "done"
 # Prompts laid over a stage; answering one returns to the stage underneath.
 LANGUAGE, RESUME, FORGET_CONFIRM = "language", "resume", "forget"
+# Side conversations (a complaint, an idea, browsing ideas) run beside the survey: leaving one returns to the
+# survey where it stood. Their unfinished input lives in `draft`, so a break or a restart loses nothing.
+COMPLAINT, IDEA, IDEAS = "complaint", "idea", "ideas"
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,9 @@ class Session:
     history: list[str] = field(default_factory=list)  # answered questions, in order, for Back
     asked: int = 0  # bumps with every new prompt; buttons carry it, so stale taps are recognised
     response_id: str | None = None
+    flow: str | None = None  # COMPLAINT, IDEA or IDEAS while one runs
+    step: str | None = None  # where in the flow
+    draft: dict = field(default_factory=dict)  # the flow's input so far: JSON values only
     answers: dict[str, Answer] = field(default_factory=dict)
 
     @property
@@ -37,15 +43,19 @@ class Session:
 
     @property
     def prompt(self) -> str | None:
-        """The id the current buttons answer: the overlay, the consent, or the question."""
+        """The id the current buttons answer: the overlay, the flow's step, the consent, or the question."""
         if self.overlay:
             return self.overlay
+        if self.flow:
+            return f"{self.flow[0]}.{self.step}"
         if self.stage == CONSENT:
             return "consent"
         return self.node if self.stage == SURVEY else None
 
     def copy(self) -> "Session":
-        return replace(self, picks=list(self.picks), history=list(self.history), answers=dict(self.answers))
+        return replace(
+            self, picks=list(self.picks), history=list(self.history), answers=dict(self.answers), draft=dict(self.draft)
+        )
 
     def cursor(self) -> dict:
         """Everything but the answers, which storage keeps as rows of their own."""

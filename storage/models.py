@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Date, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -58,3 +58,98 @@ class DailyCounterRow(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     value: Mapped[int] = mapped_column(Integer)
+
+
+class ContactRow(Base):
+    """How to reach a citizen who filed or backs a complaint or an idea: the only place a chat address is kept,
+    apart from the anonymous survey answers, and deleted by /forget."""
+
+    __tablename__ = "contacts"
+    respondent: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(128))  # the chat id on that channel
+    language: Mapped[str] = mapped_column(String(8))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ComplaintRow(Base):
+    __tablename__ = "complaints"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(24), unique=True)  # the tracking number citizens quote
+    token: Mapped[str] = mapped_column(String(32), unique=True)  # Open311 token
+    service_code: Mapped[str] = mapped_column(String(32))
+    description: Mapped[str] = mapped_column(Text)
+    photo: Mapped[str | None] = mapped_column(String(128), nullable=True)  # file-store key
+    latitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    longitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    address: Mapped[str | None] = mapped_column(Text, nullable=True)
+    address_key: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
+    reporter: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)  # pseudonym; None via API
+    source: Mapped[str] = mapped_column(String(16))  # the channel, or "open311"
+    client: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the API client that posted it
+    personal: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # Open311 e-mail, name, phone: staff only
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    state: Mapped[str] = mapped_column(String(16))
+    state_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ComplaintHistoryRow(Base):
+    __tablename__ = "complaint_history"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ComplaintSupporterRow(Base):
+    """Citizens who backed an existing complaint instead of filing a duplicate; they hear its updates too."""
+
+    __tablename__ = "complaint_supporters"
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id", ondelete="CASCADE"), primary_key=True)
+    supporter: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class IdeaRow(Base):
+    __tablename__ = "ideas"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    cycle: Mapped[str] = mapped_column(String(16), index=True)
+    district: Mapped[str] = mapped_column(String(32))
+    category: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text)
+    photo: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    cost: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # estimated, in the local currency
+    author: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    language: Mapped[str] = mapped_column(String(8))
+    state: Mapped[str] = mapped_column(String(16))  # pending | approved | rejected
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    moderated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class IdeaSupportRow(Base):
+    """One row per supporter and idea: the primary key is what makes "support once" hold under any concurrency."""
+
+    __tablename__ = "idea_supports"
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), primary_key=True)
+    supporter: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OutboxRow(Base):
+    """Messages to push to a citizen (status changes, moderation results), written in the transaction that
+    caused them and delivered by whichever bot process runs the citizen's channel."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    respondent: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    params: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)

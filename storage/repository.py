@@ -9,7 +9,7 @@ events are written one by one, where each gets its own verdict.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -18,10 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from handlers.conversation import DISCARD_RESPONSE
 from handlers.events import COUNT_DECLINE, FORGET, Reply
 from handlers.session import DONE, Answer, Session
-from storage.models import AnswerRow, ConversationRow, DailyCounterRow, InboundEventRow, ResponseRow
+from handlers.complaints.records import FileComplaint, SupportComplaint
+from storage import complaints as complaint_records
+from storage import ideas as idea_records
+from storage import outbox as outbox_records
+from storage.models import AnswerRow, ContactRow, ConversationRow, DailyCounterRow, InboundEventRow, ResponseRow
+from storage.time import now
 
 conversations, responses, answers = ConversationRow.__table__, ResponseRow.__table__, AnswerRow.__table__
-inbound_events, daily_counters = InboundEventRow.__table__, DailyCounterRow.__table__
+inbound_events, daily_counters, contacts = InboundEventRow.__table__, DailyCounterRow.__table__, ContactRow.__table__
 
 DUPLICATE, STALE = "duplicate", "stale"  # verdicts besides the new version number
 
@@ -41,15 +46,12 @@ class Write:
     respondent: str
     before: Loaded
     reply: Reply
+    address: str = ""  # the chat id on the channel: kept (in contacts) only when the citizen files or backs something
 
 
 class _Anomaly(Exception):
     def __init__(self, verdicts: dict[int, str]):
         self.verdicts = verdicts
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _statements(dialect) -> dict:
@@ -68,7 +70,13 @@ def _statements(dialect) -> dict:
     )
     count = dialect.insert(daily_counters)
     count = count.on_conflict_do_update(index_elements=["name", "day"], set_={"value": daily_counters.c.value + 1})
+    contact = dialect.insert(contacts)
+    contact = contact.on_conflict_do_update(
+        index_elements=["respondent"],
+        set_={k: contact.excluded[k] for k in ("channel", "address", "language", "updated_at")},
+    )
     return {
+        "contact": contact,
         "claim": claim.returning(inbound_events.c.event_id),
         "answer": answer,
         "cursor": cursor.returning(conversations.c.respondent),
@@ -158,13 +166,33 @@ class Repository:
     async def _effects(self, connection: AsyncConnection, w: Write, at: datetime) -> None:
         old = w.before.session
         for effect in w.reply.effects:
-            if effect == FORGET:
+            if not isinstance(effect, str):
+                await self._record(connection, w, effect, at)
+            elif effect == FORGET:
                 ids = (await connection.execute(select(responses.c.id).where(responses.c.respondent == w.respondent)))
                 await self._delete_responses(connection, list(ids.scalars()))
+                await complaint_records.forget(connection, w.respondent)
+                await idea_records.forget(connection, w.respondent)
+                await outbox_records.forget(connection, w.respondent)
             elif effect == COUNT_DECLINE:
                 await connection.execute(self._sql["count"], {"name": "consent_declined", "day": at.date(), "value": 1})
             elif effect == DISCARD_RESPONSE and old is not None and old.response_id:
                 await self._delete_responses(connection, [old.response_id])
+
+    async def _record(self, connection: AsyncConnection, w: Write, effect: object, at: datetime) -> None:
+        """A complaint or idea record the conversation produced; whoever files or backs one can be told of
+        its progress, so their chat address is kept from now on (until /forget)."""
+        language = getattr(w.reply.session, "language", None) or "ru"
+        await connection.execute(self._sql["contact"], {
+            "respondent": w.respondent, "channel": w.channel, "address": w.address, "language": language,
+            "updated_at": at,
+        })
+        if isinstance(effect, FileComplaint):
+            await complaint_records.file(connection, effect, reporter=w.respondent, source=w.channel, at=at)
+        elif isinstance(effect, SupportComplaint):
+            await complaint_records.support(connection, effect.number, w.respondent, at)
+        else:
+            await idea_records.apply(connection, effect, w.respondent, at)
 
     async def _response(self, connection: AsyncConnection, w: Write, at: datetime) -> list[dict]:
         """Writes the response row when it starts or changes; returns the answer rows to upsert."""
