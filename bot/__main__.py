@@ -10,6 +10,7 @@ import asyncio
 import logging
 import sys
 
+from bot import staff
 from bot.console import ConsoleChannel
 from bot.service import build
 from bot.settings import Settings
@@ -54,10 +55,13 @@ def main(argv: list[str] | None = None) -> int:
     serve_parser = commands.add_parser("serve", help="the ASGI app: Telegram webhook, later WhatsApp and Open311")
     serve_parser.add_argument("--host", default="127.0.0.1")
     serve_parser.add_argument("--port", type=int, default=8080)
+    staff.parser(commands)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env()
     command = args.command
+    if command == "staff":
+        return asyncio.run(staff.run(args, settings))
     if command == "run":
         command = "serve" if settings.telegram_webhook_url else "telegram" if settings.telegram_token else "console"
     if command == "console":

@@ -97,7 +97,8 @@ class Flow:
 
     def cancel(self, s: Session) -> list[Outbound]:
         self.leave(s)
-        return [Outbound(self.gettext(s)("Cancelled. Nothing was sent."))]
+        _ = self.gettext(s)
+        return [Outbound(_("Cancelled. Nothing was sent."))]
 
     def leave(self, s: Session) -> None:
         s.flow, s.step, s.draft = None, None, {}

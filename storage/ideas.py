@@ -25,3 +25,10 @@ class IdeaStore:
 
     def __init__(self, engine):
         self.engine = engine
+
+
+STATES = ("pending", "approved", "rejected")
+
+
+class ModerationError(ValueError):
+    pass

@@ -73,8 +73,8 @@ async def stored_codes(app, user: str, channel: str = "console") -> dict[str, tu
 class Transcript(ConsoleChannel):
     """The console channel writing to memory, with what tests need to read back."""
 
-    def __init__(self, service, user_id="citizen-1"):
-        super().__init__(service, user_id=user_id, out=io.StringIO())
+    def __init__(self, service, user_id="citizen-1", files=None):
+        super().__init__(service, user_id=user_id, out=io.StringIO(), files=files)
 
     async def say(self, text: str):
         self.last = await super().say(text)

@@ -241,8 +241,9 @@ class ComplaintFlow(Flow):
         limit = self.deployment.complaints_per_day
         if await self.records.filed_since(citizen, self.clock() - timedelta(days=1)) < limit:
             return None
-        return self.gettext(s)("You have sent {limit} reports in the last 24 hours, the daily limit. Please try "
-                               "again tomorrow.").format(limit=limit)
+        _ = self.gettext(s)
+        return _("You have sent {limit} reports in the last 24 hours, the daily limit. Please try again tomorrow."
+                 ).format(limit=limit)
 
     def _summary(self, s: Session) -> str:
         _ = self.gettext(s)
