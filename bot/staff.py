@@ -101,7 +101,7 @@ async def _complaint(args, engine, deployment, _, out) -> int:
         print(_("No report with the number {number} was found.").format(number=number), file=sys.stderr)
         return 1
     except TransitionError as error:
-        print(str(error), file=sys.stderr)
+        print(_(error.message).format(**error.params), file=sys.stderr)
         return 1
     print(_("{number}: {state}. The citizen will be notified.").format(number=v.number, state=_(STATE_NAMES[v.state])),
           file=out)

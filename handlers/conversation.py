@@ -148,6 +148,9 @@ class Conversation:
         if s.overlay == MENU:
             s.overlay = None
             s.asked += 1
+            if key == "survey" and s.language and s.stage in (NEW, CONSENT):  # the language is known already
+                s.stage = CONSENT
+                return self._render(s, hint)
             command = "start" if key == "survey" else key
             if command not in ("start", "status", "language", *FLOW_COMMANDS):
                 return self._stale(s, hint)

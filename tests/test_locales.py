@@ -79,8 +79,8 @@ def test_every_survey_text_exists_in_every_language():
 
 
 LOOKALIKES = re.compile("[a-zA-Z\u0259\u018f\u0457\u0454\u04ca]")
-# Latin that belongs in a Cyrillic message: commands, placeholders, and all-capital names (JPEG, PIKIR_STAFF).
-ALLOWED_LATIN = re.compile(r"/[a-z]+|\{[a-z_]+(?::[^}]*)?\}|\b[A-Z][A-Z0-9_]{2,}\b")
+# Latin that belongs in a Cyrillic message: commands and options, placeholders, and all-capital names (JPEG, PIKIR_STAFF).
+ALLOWED_LATIN = re.compile(r"--?[a-z]+|/[a-z]+|\{[a-z_]+(?::[^}]*)?\}|\b[A-Z][A-Z0-9_]{2,}\b")
 
 
 def test_kazakh_and_kyrgyz_use_cyrillic_letters_only():

@@ -28,16 +28,25 @@ STATE_NAMES = {
 
 
 class TransitionError(ValueError):
-    pass
+    """A refused change; `message` is an msgid with `params`, so staff read it in their language."""
+
+    def __init__(self, message: str, **params):
+        super().__init__(message.format(**params))
+        self.message, self.params = message, params
+
+
+UNKNOWN_STATE = N_("Unknown state {state}; use one of: {states}.")
+NOT_ALLOWED = N_("A complaint cannot go from {current} to {new}.")
+NEEDS_REASON = N_("A rejection needs a reason (--note), which the citizen will read.")
 
 
 def check_transition(current: str, new: str, note: str | None) -> None:
     if new not in STATES:
-        raise TransitionError(f"unknown state {new!r}; one of: {', '.join(STATES)}")
+        raise TransitionError(UNKNOWN_STATE, state=new, states=", ".join(STATES))
     if new not in ALLOWED[current]:
-        raise TransitionError(f"a complaint cannot go from {current} to {new}")
+        raise TransitionError(NOT_ALLOWED, current=current, new=new)
     if new == REJECTED and not (note or "").strip():
-        raise TransitionError("a rejection needs a reason (--note)")
+        raise TransitionError(NEEDS_REASON)
 
 
 def open311_status(state: str) -> str:

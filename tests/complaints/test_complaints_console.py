@@ -268,3 +268,13 @@ async def test_forget_keeps_the_complaint_but_not_the_citizen(app, staff_setting
     await staff_command(staff_settings, "--as", "anna", "complaint", "set-status", number, "acknowledged")
     app.notifier.add("console", console.push)
     assert await app.notifier.deliver_once() == 0  # nobody to tell any more
+
+
+async def test_the_menu_after_a_report_leads_to_the_survey_without_asking_the_language_again(app):
+    console = citizen(app, "newcomer")
+    await file_complaint(console, "ky", place="Абая 10")
+    await console.say("1")
+    menu = console.last[-1]
+    assert menu.prompt == "menu" and [c.key for c in menu.choices][:2] == ["survey", "complaint"]
+    await console.say("1")  # Take the survey
+    assert console.last[-1].prompt == "consent" and console.last[-1].text.startswith(app.survey.intro("ky"))
