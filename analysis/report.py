@@ -7,9 +7,6 @@ texts come from the survey definition; the report's own words come from the gett
 """
 from __future__ import annotations
 
-import html
-import re
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence
@@ -17,134 +14,28 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 from matplotlib import rc_context
-from scipy import stats
 
 from analysis.efa import THRESHOLD, run_efa
 from analysis.factor_key import FactorKey, load_factor_key
+from analysis.report_blocks import Cell, Heading, PageBreak, Para, Table, html_document, pdf_document
 from analysis.report_charts import (
-    DPI, STYLE, Chart, Estimate, Numbers, Panel, choice_chart, dates_chart, factor_chart, paragraph,
-    png_base64, scree_chart, statement_chart, statements_overview, table_lines, write_pdf,
+    STYLE, Estimate, Numbers, choice_chart, dates_chart, factor_chart, scree_chart, statement_chart,
+    statements_overview,
 )
+from analysis.report_stats import MIN_OTHER, asked_masks, num, plain, stat, summarize
 from analysis.scores import factor_scores
 from handlers.i18n import LANGUAGE_NAMES, N_, gettext_for
-from handlers.survey.definition import Question, Survey
+from handlers.survey.definition import Survey
 
 TOP_CITIES = 6
 MIN_CITY_N = 30  # below this a city's shares move by several points with one answer
 MIN_EFA_N = 100  # complete respondents; fewer give unstable loadings (and KMO) for 16 items
-MIN_OTHER = 3  # a free-text answer shown must have been given this often, so no single person is quoted
 CITY, OTHER_CITY = "city", 99
 # The factor key's English names are the msgids of the kk and ky names (ru comes from the key itself).
 FACTOR_NAMES = (N_("Readiness to engage"), N_("Expectations of improvement"), N_("Readiness to use"),
                 N_("Concern about effectiveness"), N_("Concern about abuse"))
 
 
-@dataclass
-class Heading:
-    level: int
-    text: str
-    anchor: str = ""
-    prefix: str = ""  # a question id shown before the text
-
-
-@dataclass
-class Para:
-    text: str
-    cls: str = ""
-    attrs: dict = field(default_factory=dict)
-
-
-@dataclass
-class Cell:
-    text: str
-    attrs: dict = field(default_factory=dict)
-
-
-@dataclass
-class Table:
-    header: list[str]
-    rows: list[list[str | Cell]]
-    aligns: list[str]
-    groups: list[tuple[str, int]] = field(default_factory=list)  # an upper header row: (label, columns spanned)
-    anchor: str = ""
-
-
-class PageBreak:
-    pass
-
-
-def _num(series: pd.Series | None, n: int) -> np.ndarray:
-    if series is None:
-        return np.full(n, np.nan)
-    return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-
-
-def _plain(option, language: str) -> str:
-    """An option's label without the "(please specify)" an "other" option carries in the questionnaire."""
-    label = option.label(language)
-    return re.sub(r"\s*\([^()]*\)\s*$", "", label) if option.other else label
-
-
-def asked_masks(df: pd.DataFrame, survey: Survey) -> dict[str, np.ndarray]:
-    """Per question, the rows the survey's branching asked it of (q1 = 4 jumps to q7: q2–s21 not asked)."""
-    asked = {q.id: np.ones(len(df), dtype=bool) for q in survey.questions}
-    for q in survey.questions:
-        for code, target in q.branch.items():
-            column = df.get(f"{q.id}_{code}") if q.kind == "multi" else df.get(q.id)
-            chosen = (_num(column, len(df)) == (1.0 if q.kind == "multi" else float(code))) & asked[q.id]
-            for later in survey.questions[q.position: survey.question(target).position - 1]:
-                asked[later.id] &= ~chosen
-    return asked
-
-
-@dataclass
-class Answers:
-    labels: list[str]
-    panels: list[Panel]  # the whole sample first, then the cities
-    not_asked: int
-    unanswered: int
-    others: list[tuple[str, int]]
-
-
-def summarize(df: pd.DataFrame, q: Question, asked: np.ndarray, groups: list[tuple[str, np.ndarray]],
-              language: str, everyone: str) -> Answers:
-    n = len(df)
-    options = q.options
-    if q.kind == "multi":
-        picked = np.column_stack([_num(df.get(f"{q.id}_{o.code}"), n) for o in options] or [np.zeros(n)])
-        answered = asked & ~np.isnan(picked).all(axis=1)
-        hits = picked == 1
-    else:
-        values = _num(df.get(q.id), n)
-        answered = asked & ~np.isnan(values)
-        hits = np.column_stack([values == float(o.code) for o in options])
-    panels = []
-    for k, (title, rows) in enumerate([(everyone, np.ones(n, dtype=bool))] + groups):
-        base = answered & rows
-        m = int(base.sum())
-        shares = hits[base].mean(axis=0) if m else np.full(len(options), np.nan)
-        panels.append(Panel(title, m, shares, overall=k == 0))
-    others, text = [], df.get(f"{q.id}_other")
-    for j, o in enumerate(options):
-        if o.other and text is not None:
-            counts = text[answered & hits[:, j]].dropna().astype(str).str.strip().value_counts()
-            others += [(t, int(c)) for t, c in counts.items() if t and c >= MIN_OTHER][:5]
-    labels = [_plain(o, language) for o in options]
-    return Answers(labels, panels, int((~asked).sum()), int((asked & ~answered).sum()), others)
-
-
-def _stat(values: np.ndarray) -> tuple[float, float, int, float, float]:
-    """Mean, SD (n − 1), n and the t-based 95% confidence interval of the finite values."""
-    v = values[np.isfinite(values)]
-    n = len(v)
-    if n == 0:
-        return (np.nan, np.nan, 0, np.nan, np.nan)
-    mean = float(v.mean())
-    if n < 2:
-        return (mean, np.nan, 1, np.nan, np.nan)
-    sd = float(v.std(ddof=1))
-    half = float(stats.t.ppf(0.975, n - 1)) * sd / np.sqrt(n)
-    return (mean, sd, n, mean - half, mean + half)
 
 
 class Report:
@@ -154,7 +45,7 @@ class Report:
         self.fmt = Numbers(language)
         self.title = title or self.gettext("Smart city perception survey: results")
         self.asked = asked_masks(df, survey)
-        self.city = _num(df.get(CITY), len(df))
+        self.city = num(df.get(CITY), len(df))
         self.blocks: list = []
 
     # --- helpers ------------------------------------------------------------------------------------
@@ -162,7 +53,7 @@ class Report:
         if not np.isfinite(code):
             return self.gettext("No answer")
         option = self.survey.question(CITY).option(str(int(code))) if self.survey.has(CITY) else None
-        return _plain(option, self.language) if option else str(int(code))
+        return plain(option, self.language) if option else str(int(code))
 
     def factor_name(self, factor) -> str:
         if self.language == "ru":
@@ -323,14 +214,14 @@ class Report:
             values = scores[f.id].to_numpy(dtype=float, na_value=np.nan)
             estimates = []
             for label, rows, overall in groups:
-                mean, _sd, n, low, high = _stat(values[rows])
+                mean, _sd, n, low, high = stat(values[rows])
                 estimates.append(Estimate(label, n, mean, low, high, overall))
             per_factor.append((f"{f.id}. {self.factor_name(f)}", estimates))
         b.append(factor_chart("chart-factors", per_factor, fmt, _("Perception factors")))
         ci = _("Confidence interval (95%)")
         rows = []
         for f in self.key.factors:
-            mean, sd, n, low, high = _stat(scores[f.id].to_numpy(dtype=float, na_value=np.nan))
+            mean, sd, n, low, high = stat(scores[f.id].to_numpy(dtype=float, na_value=np.nan))
             rows.append([f"{f.id}. {self.factor_name(f)}",
                          Cell(fmt.num(mean), {"data-factor": f.id, "data-group": "all", "data-stat": "mean"}),
                          fmt.num(sd), fmt.int(n), f"{fmt.num(low)}–{fmt.num(high)}"])
@@ -344,7 +235,7 @@ class Report:
                 [(self.city_label(c), self.city == c) for c in order]:
             row: list = [label]
             for f in self.key.factors:
-                mean, sd, n, _lo, _hi = _stat(scores[f.id].to_numpy(dtype=float, na_value=np.nan)[rows_mask])
+                mean, sd, n, _lo, _hi = stat(scores[f.id].to_numpy(dtype=float, na_value=np.nan)[rows_mask])
                 row += [fmt.num(mean), fmt.num(sd), fmt.int(n)]
             rows.append(row)
         header = [_("City")] + [h for _f in self.key.factors for h in (_("Mean"), _("SD"), "n")]
@@ -356,7 +247,7 @@ class Report:
         b.append(PageBreak())
         b.append(Heading(2, _("Factor analysis compared with the source (Table Е.1)"), "efa"))
         items = list(key.assigned_items)
-        x = np.column_stack([_num(self.df.get(i), len(self.df)) for i in items])
+        x = np.column_stack([num(self.df.get(i), len(self.df)) for i in items])
         complete = int((~np.isnan(x).any(axis=1) & self.asked.get(items[0], True)).sum())
         skipped = {"id": "efa-skipped"}
         if complete < MIN_EFA_N:
@@ -450,98 +341,7 @@ def build_report(df: pd.DataFrame, survey: Survey, out: Path, language: str = "r
     report.efa()
     with rc_context(STYLE):
         if out.suffix.lower() == ".pdf":
-            _pdf(report, out)
+            pdf_document(report, out)
         else:
-            out.write_text(_html(report), encoding="utf-8")
+            out.write_text(html_document(report), encoding="utf-8")
     return out
-
-
-# --- rendering ----------------------------------------------------------------------------------------
-
-CSS = """
-body{font-family:"DejaVu Sans",Verdana,"Segoe UI",Arial,sans-serif;color:#222;margin:0;background:#f4f5f7;
-line-height:1.45}
-main{max-width:1120px;margin:0 auto;padding:24px 32px 48px;background:#fff}
-h1{font-size:26px;margin:8px 0 4px;color:#1f4e79}h2{font-size:20px;margin:40px 0 8px;padding-top:8px;
-border-top:2px solid #1f4e79;color:#1f4e79}h3{font-size:15px;margin:26px 0 6px;font-weight:600}
-.qid{display:inline-block;min-width:2.6em;margin-right:.5em;padding:0 .35em;border-radius:3px;background:#e8eef5;
-color:#1f4e79;font-size:13px;text-align:center}
-p{margin:6px 0}.meta{color:#555;margin:2px 0}.intro{max-width:900px}.note,.base{color:#555;font-size:13px}
-.base{margin-top:0}.prompt{font-style:italic}#table-loadings td:first-child{max-width:380px}
-.skipped{padding:10px 14px;background:#fff8e5;border-left:4px solid #e0a800}
-nav ol{columns:2;font-size:14px}a{color:#1f4e79}
-figure{margin:6px 0}figure img{max-width:100%;height:auto}
-table{border-collapse:collapse;font-size:13px;margin:8px 0 4px}th,td{padding:3px 9px;border-bottom:1px solid #e3e3e3}
-th{background:#f0f3f7;text-align:left;font-weight:600}
-td.right,th.right{text-align:right;font-variant-numeric:tabular-nums}
-td.center{text-align:center}tr.group th{background:#fff;text-align:center;border-bottom:none}.total{font-weight:600}
-@media print{body{background:#fff}main{padding:0}h2{break-before:page}figure,table{break-inside:avoid}}
-"""
-
-
-def _attrs(attrs: dict) -> str:
-    return "".join(f' {k}="{html.escape(str(v))}"' for k, v in attrs.items())
-
-
-def _table_html(table: Table) -> str:
-    e, rows = html.escape, []
-    if table.groups:
-        rows.append('<tr class="group">' + "".join(f'<th colspan="{span}">{e(label)}</th>'
-                                                   for label, span in table.groups) + "</tr>")
-    rows.append("<tr>" + "".join(f'<th class="{a}">{e(h)}</th>' for h, a in zip(table.header, table.aligns)) + "</tr>")
-    for row in table.rows:
-        cells = []
-        for cell, align in zip(row, table.aligns):
-            cell = cell if isinstance(cell, Cell) else Cell(cell)
-            attrs = {"class": " ".join(filter(None, [align, cell.attrs.get("class", "")]))}
-            attrs |= {k: v for k, v in cell.attrs.items() if k != "class"}
-            cells.append(f"<td{_attrs(attrs)}>{e(cell.text)}</td>")
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table{_attrs({'id': table.anchor} if table.anchor else {})}>" + "".join(rows) + "</table>"
-
-
-def _html(report: Report) -> str:
-    e, parts = html.escape, []
-    for bl in report.blocks:
-        if isinstance(bl, Heading):
-            tag = f"h{bl.level}"
-            prefix = f'<span class="qid">{e(bl.prefix)}</span>' if bl.prefix else ""
-            parts.append(f"<{tag}{_attrs({'id': bl.anchor} if bl.anchor else {})}>{prefix}{e(bl.text)}</{tag}>")
-            if bl.level == 1:
-                toc = [h for h in report.blocks if isinstance(h, Heading) and h.level == 2]
-                parts.append("<nav><ol>" + "".join(f'<li><a href="#{e(h.anchor)}">{e(h.text)}</a></li>'
-                                                   for h in toc) + "</ol></nav>")
-        elif isinstance(bl, Para):
-            parts.append(f"<p{_attrs(({'class': bl.cls} if bl.cls else {}) | bl.attrs)}>{e(bl.text)}</p>")
-        elif isinstance(bl, Chart):
-            attrs = {"class": "chart", "id": bl.id} | ({"data-question": bl.question} if bl.question else {})
-            image = {"alt": bl.alt, "width": round(bl.width * DPI), "height": round(bl.height * DPI)}
-            parts.append(f'<figure{_attrs(attrs)}><img{_attrs(image)} '
-                         f'src="data:image/png;base64,{png_base64(bl)}"></figure>')
-        elif isinstance(bl, Table):
-            parts.append(_table_html(bl))
-    return (f'<!DOCTYPE html>\n<html lang="{e(report.language)}">\n<head>\n<meta charset="utf-8">\n'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{e(report.title)}</title>\n'
-            f"<style>{CSS}</style>\n</head>\n<body>\n<main>\n" + "\n".join(parts) + "\n</main>\n</body>\n</html>\n")
-
-
-def _pdf(report: Report, out: Path) -> int:
-    flow: list = []
-    for bl in report.blocks:
-        if isinstance(bl, PageBreak):
-            flow.append(None)
-        elif isinstance(bl, Heading):
-            size = {1: 16, 2: 13, 3: 9.5}[bl.level]
-            text = f"{bl.prefix} — {bl.text}" if bl.prefix else bl.text
-            flow.append(paragraph(text, size, True, "#1f4e79" if bl.level < 3 else "#222222",
-                                  space_before={1: 0, 2: 0.1, 3: 0.12}[bl.level], keep=True))
-        elif isinstance(bl, Para):
-            flow.append(paragraph(bl.text, 8.5 if bl.cls not in ("note", "base") else 7.5,
-                                  color="#222222" if bl.cls not in ("note", "base") else "#555555"))
-        elif isinstance(bl, Chart):
-            flow.append(bl)
-        elif isinstance(bl, Table):
-            cells = [[c.text if isinstance(c, Cell) else c for c in row] for row in bl.rows]
-            flow.append(table_lines(bl.header, cells, bl.aligns, bl.groups))
-    metadata = {"Title": report.title, "Creator": "Pikir", "Producer": "Pikir"}
-    return write_pdf(out, flow, metadata)
