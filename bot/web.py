@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from telegram import Update
 
+from bot import open311
 from bot.service import build
 from bot.settings import Settings
 from bot.telegram import TelegramChannel, builder
@@ -50,8 +51,10 @@ def create_app(settings: Settings) -> Starlette:
             telegram = builder(settings).updater(None).build()
             await telegram.initialize()
             state["telegram"] = telegram
-            state["channel"] = channel = TelegramChannel(pikir.service)
+            state["channel"] = channel = TelegramChannel(pikir.service, pikir.files, settings.default_language)
             await channel.set_commands(telegram.bot)
+            pikir.notifier.add("telegram", channel.sender(telegram.bot))  # status changes pushed to citizens
+            pikir.notifier.start()
             if settings.telegram_webhook_url:
                 await telegram.bot.set_webhook(
                     settings.telegram_webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES
@@ -60,6 +63,7 @@ def create_app(settings: Settings) -> Starlette:
             yield
         finally:
             if telegram is not None:
+                await pikir.notifier.stop()  # before the bot it sends through goes away
                 await telegram.shutdown()
             await pikir.close()
 
@@ -83,4 +87,5 @@ def create_app(settings: Settings) -> Starlette:
         Route(webhook_path(settings), telegram_webhook, methods=["POST"]),
         Route("/healthz", health, methods=["GET"]),
     ]
+    routes += open311.routes()  # the Open311 GeoReport v2 API under /open311/v2
     return Starlette(routes=routes, lifespan=lifespan)

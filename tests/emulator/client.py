@@ -11,6 +11,7 @@ client routes, which are not part of the Bot API.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import os
 import queue
@@ -150,6 +151,9 @@ class BotMessage:
     edited: bool
     seq: int  # emulator change counter; bigger = sent or edited later
     raw: dict[str, Any] = field(repr=False)
+    # The reply keyboard as sent: KeyboardButton objects (a plain string becomes {"text": ...}).
+    keyboard_buttons: list[list[dict[str, Any]]] = field(default_factory=list, repr=False)
+    removes_keyboard: bool = False  # sent with ReplyKeyboardRemove
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> BotMessage:
@@ -166,7 +170,31 @@ class BotMessage:
             edited="edit_date" in data,
             seq=data.get("seq", 0),
             raw=data,
+            keyboard_buttons=[
+                [{"text": b} if isinstance(b, str) else b for b in row]
+                for row in data.get("reply_keyboard") or []
+            ],
+            removes_keyboard=bool((data.get("sent_markup") or {}).get("remove_keyboard")),
         )
+
+    @property
+    def photo(self) -> dict[str, Any] | None:
+        """The largest size of the photo this message shows (sendPhoto), or None."""
+        sizes = self.raw.get("photo") or []
+        return sizes[-1] if sizes else None
+
+    @property
+    def caption(self) -> str | None:
+        return self.raw.get("caption")
+
+    @property
+    def location_button(self) -> str | None:
+        """The label of this message's reply-keyboard button that shares the user's location, if any."""
+        for row in self.keyboard_buttons:
+            for button in row:
+                if button.get("request_location"):
+                    return button["text"]
+        return None
 
     @property
     def flat_buttons(self) -> list[Button]:
@@ -262,8 +290,52 @@ class TelegramUser:
         payload = {"from": self.user, "chat": self.chat, "text": text, "entities": entities}
         return await self._call("/sendCommand", payload, action=True)
 
-    async def send_location(self, latitude: float, longitude: float) -> dict[str, Any]:
-        return await self.send_message(location={"latitude": latitude, "longitude": longitude})
+    async def send_location(self, latitude: float, longitude: float, **fields: Any) -> dict[str, Any]:
+        """Share a location pin (what a `request_location` button or the attachment menu sends)."""
+        return await self.send_message(location={"latitude": latitude, "longitude": longitude}, **fields)
+
+    async def share_location(self, latitude: float, longitude: float) -> dict[str, Any]:
+        """Tap the bot's "send my location" reply-keyboard button: fails unless such a button is on screen."""
+        shown = await self.reply_keyboard()
+        if shown is None or shown.location_button is None:
+            raise EmulatorError("no request_location button is on screen")
+        return await self.send_location(latitude, longitude)
+
+    async def send_media(
+        self, kind: str, data: bytes | int, caption: str | None = None, **fields: Any
+    ) -> dict[str, Any]:
+        """Send a file: ``kind`` is photo, document, video, animation, audio, voice, video_note or sticker.
+
+        ``data`` is the file's bytes, which the emulator keeps and serves to the bot (getFile, then
+        GET /file/bot<token>/<file_path>), or an int: a declared size with no bytes behind it, for
+        files a bot must not download. ``fields`` are e.g. mime_type, file_name, width, height.
+        Returns the Message as sent (a photo comes in several sizes, the largest last).
+        """
+        payload: dict[str, Any] = {"from": self.user, "chat": self.chat, "kind": kind, **fields}
+        if isinstance(data, int):
+            payload["size"] = data
+        else:
+            payload["data"] = base64.b64encode(bytes(data)).decode()
+        if caption is not None:
+            payload["caption"] = caption
+        return await self._call("/sendMedia", payload, action=True)
+
+    async def send_photo(self, data: bytes | int, caption: str | None = None, **fields: Any) -> dict[str, Any]:
+        return await self.send_media("photo", data, caption, **fields)
+
+    async def send_document(
+        self,
+        data: bytes | int,
+        caption: str | None = None,
+        *,
+        mime_type: str = "application/octet-stream",
+        file_name: str = "file",
+        **fields: Any,
+    ) -> dict[str, Any]:
+        return await self.send_media("document", data, caption, mime_type=mime_type, file_name=file_name, **fields)
+
+    async def send_video(self, data: bytes | int, caption: str | None = None, **fields: Any) -> dict[str, Any]:
+        return await self.send_media("video", data, caption, **fields)
 
     async def tap(
         self, callback_data: str, message: BotMessage | int | None = None
@@ -359,6 +431,26 @@ class TelegramUser:
 
     async def wait_for_text(self, fragment: str, timeout: float = 10.0) -> BotMessage:
         return await self.wait_for(lambda m: fragment in m.text, timeout)
+
+    async def reply_keyboard(self) -> BotMessage | None:
+        """The message whose reply keyboard is on screen now (the newest one that sent a keyboard),
+        or None when no keyboard was sent or the newest change removed it."""
+        for message in reversed(await self.bot_messages()):
+            if message.removes_keyboard:
+                return None
+            if message.keyboard_buttons:
+                return message
+        return None
+
+    async def file_requests(self) -> list[dict[str, Any]]:
+        """Every getFile call and file download of the bot (all chats), oldest first: dicts with
+        method ("getFile" or "download"), file_id and file_path."""
+        return await self._call("/fileRequests", {})
+
+    async def file_bytes(self, file_id: str) -> bytes | None:
+        """The bytes of a file by its id: one the bot uploaded (sendPhoto) or one a user sent."""
+        encoded = await self._call("/fileBytes", {"file_id": file_id})
+        return None if encoded is None else base64.b64decode(encoded)
 
     async def callback_queries(self) -> list[dict[str, Any]]:
         """This chat's button taps, each with ``answer`` (None until the bot answered it)."""

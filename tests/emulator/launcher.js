@@ -18,6 +18,10 @@
  * /getUpdatesHistory. Every bot-facing /bot<token>/<method> call is answered here, the way the
  * Bot API docs say Telegram answers it, because 4.2.1 gets them wrong for python-telegram-bot or
  * lacks them; ./telegram_rules.js adds the 400s Telegram gives for common bot mistakes.
+ * Users can also send what the package cannot: photos (several sizes), documents, videos, audio,
+ * stickers (POST /sendMedia, with the bytes the harness keeps or only a declared size) and locations.
+ * Bots fetch those files the Bot API way: getFile gives a file_path, GET /file/bot<token>/<file_path>
+ * serves the bytes, and /fileRequests tells tests which files a bot asked for or downloaded.
  * The package's own files are never modified.
  */
 const http = require('node:http');
@@ -31,7 +35,9 @@ const RETRY_MS = Number(process.env.EMULATOR_WEBHOOK_RETRY_MS || 200);
 const log = (...parts) => process.stderr.write(`[emulator] ${parts.join(' ')}\n`);
 
 const tts = new TelegramServer({ host: HOST, port: PORT }); // never .start()ed: see above
-const { ApiError, bad, renderText, caption, checkMarkup, fileObject, CHAT_ACTIONS } = require('./telegram_rules');
+const {
+  ApiError, bad, renderText, caption, checkMarkup, checkEditMarkup, fileObject, registerFile, files, CHAT_ACTIONS,
+} = require('./telegram_rules');
 
 const now = () => Math.floor(Date.now() / 1000); // Telegram dates are Unix seconds
 const flag = (v) => v === true || v === 'true' || v === 'True' || v === '1';
@@ -232,13 +238,13 @@ const BOT = {
   editmessagetext: (b, p) => editMessage(b, p, (m) => {
     if (m.text === undefined) throw bad('there is no text in the message to edit');
     const text = renderText(p.text, p.parse_mode, 4096, 'message text');
-    return { text, source: [p.text, p.parse_mode], entities: p.entities, reply_markup: checkMarkup(p.reply_markup) };
+    return { text, source: [p.text, p.parse_mode], entities: p.entities, reply_markup: checkEditMarkup(p.reply_markup) };
   }),
   editmessagecaption: (b, p) => editMessage(b, p, (m) => {
     if (m.text !== undefined) throw bad('there is no caption in the message to edit');
-    return { ...caption(p), reply_markup: checkMarkup(p.reply_markup) };
+    return { ...caption(p), reply_markup: checkEditMarkup(p.reply_markup) };
   }),
-  editmessagereplymarkup: (b, p) => editMessage(b, p, () => ({ reply_markup: checkMarkup(p.reply_markup) })),
+  editmessagereplymarkup: (b, p) => editMessage(b, p, () => ({ reply_markup: checkEditMarkup(p.reply_markup) })),
   deletemessage: (b, p) => {
     const entry = findBotMessage(b.token, p.chat_id, p.message_id);
     if (entry) { tts.removeBotMessage(entry.updateId); seq++; return true; }
@@ -251,6 +257,15 @@ const BOT = {
     if (!query || query.answer) throw bad('query is too old and response timeout expired or query ID is invalid');
     query.answer = { text: p.text, show_alert: flag(p.show_alert), url: p.url, cache_time: Number(p.cache_time) || 0, date: now() };
     return true;
+  },
+  getfile: (b, p) => {
+    const known = files.get(String(p.file_id ?? ''));
+    if (!known) throw bad('invalid file_id');
+    fileLog.push({ method: 'getFile', token: b.token, file_id: known.file.file_id, file_path: known.path, seq });
+    // Bots may download files of up to 20 MB; Telegram refuses getFile for bigger ones.
+    if ((known.file.file_size ?? 0) > 20 * 1024 * 1024) throw bad('file is too big');
+    const { file_id, file_unique_id, file_size } = known.file;
+    return { file_id, file_unique_id, file_size, file_path: known.path };
   },
   sendchataction: (b, p) => { if (CHAT_ACTIONS.has(p.action)) return true; throw bad('wrong parameter action in request'); },
   setmycommands: (b, p) => {
@@ -346,16 +361,83 @@ async function votePoll(p) { // a user answers (or, with no option_ids, retracts
   return poll;
 }
 
+// ---- files users send ------------------------------------------------------------------------------
+
+const fileLog = []; // every getFile and download, oldest first: tests check what a bot fetched
+const MEDIA_EXTENSIONS = { photo: '.jpg', video: '.mp4', audio: '.mp3', voice: '.oga', sticker: '.webp', animation: '.mp4', video_note: '.mp4' };
+// The sizes Telegram makes of a photo (thumbnail to original); a smaller size keeps a prefix of the bytes, so a
+// bot that downloads one instead of the largest is caught by comparing bytes.
+const PHOTO_WIDTHS = [90, 320, 800];
+
+function mediaOf(p) { // the Message fields of one sent file, registered so getFile can find it
+  const kind = String(p.kind ?? '');
+  if (!(kind in MEDIA_EXTENSIONS) && kind !== 'document') throw bad(`unknown media kind ${JSON.stringify(kind)}`);
+  const bytes = p.data !== undefined && p.data !== null ? Buffer.from(String(p.data), 'base64') : null;
+  const size = bytes ? bytes.length : Number(p.size);
+  if (!(size >= 0)) throw bad('either data (base64 bytes) or size is required');
+  const ext = MEDIA_EXTENSIONS[kind] ?? (/\.[A-Za-z0-9]{1,5}$/.exec(p.file_name ?? '')?.[0] || '');
+  if (kind === 'photo') {
+    const width = Number(p.width) || 1280;
+    const height = Number(p.height) || 960;
+    const sizes = PHOTO_WIDTHS.filter((w) => w < width).map((w) => {
+      const h = Math.max(1, Math.round((height * w) / width));
+      const part = Math.max(1, Math.round((size * w * h) / (width * height)));
+      return registerFile('photo', { file_size: part, width: w, height: h }, bytes && bytes.subarray(0, part), ext);
+    });
+    sizes.push(registerFile('photo', { file_size: size, width, height }, bytes, ext));
+    return { photo: sizes };
+  }
+  const fields = { file_size: size };
+  const number = (k, fallback) => { fields[k] = Number(p[k] ?? fallback); };
+  if (['video', 'animation', 'sticker'].includes(kind)) { number('width', 640); number('height', 480); }
+  if (['video', 'animation', 'audio', 'voice', 'video_note'].includes(kind)) number('duration', 5);
+  if (kind === 'video_note') number('length', 240);
+  if (kind === 'sticker') Object.assign(fields, { type: 'regular', is_animated: false, is_video: false });
+  const defaults = { video: 'video/mp4', animation: 'video/mp4', audio: 'audio/mpeg', voice: 'audio/ogg' };
+  if (kind !== 'sticker' && kind !== 'video_note' && (p.mime_type || defaults[kind])) fields.mime_type = p.mime_type || defaults[kind];
+  if (['document', 'video', 'animation', 'audio'].includes(kind) && p.file_name) fields.file_name = String(p.file_name);
+  const file = registerFile(kind, fields, bytes, ext);
+  // "For backward compatibility, when [animation] is set, the document field will also be set."
+  return kind === 'animation' ? { animation: file, document: file } : { [kind]: file };
+}
+
+async function userMedia(p) { // a user sends a photo, document, video...: Message fields as Telegram builds them
+  const { kind, data, size, width, height, duration, length, mime_type, file_name, ...message } = p;
+  return userMessage({ ...message, ...mediaOf(p) }, 'addUserMessage');
+}
+
+async function fileBytes(known) {
+  if (!known?.bytes) return null;
+  return Buffer.isBuffer(known.bytes) ? known.bytes : Buffer.from(await known.bytes.arrayBuffer());
+}
+
+async function download(token, path, res) { // GET /file/bot<token>/<file_path>, as api.telegram.org serves it
+  const known = [...files.values()].find((f) => f.path === path);
+  fileLog.push({ method: 'download', token, file_id: known?.file.file_id ?? null, file_path: path, seq });
+  const bytes = await fileBytes(known);
+  if (!bytes) return reply(res, 404, { ok: false, error_code: 404, description: 'Not Found' });
+  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length }).end(bytes);
+}
+
 const CLIENT = {
   '/sendMessage': (p) => userMessage(p, 'addUserMessage'),
   '/sendCommand': (p) => userMessage(p, 'addUserCommand'),
+  '/sendMedia': userMedia,
   '/sendCallback': userCallback,
   '/sendPollAnswer': votePoll,
   // Everything the bot sent to one chat, Telegram-shaped, oldest first; `seq` orders changes.
   '/botMessages': (p) => tts.storage.botMessages
     .filter((e) => e.botToken === tokenOf(p) && sameChat(e.message.chat_id, p.chat_id ?? p.chatId))
-    .map((e) => ({ ...toTelegram(e), seq: e.seq, reply_keyboard: e.message.reply_markup?.keyboard })),
+    .map((e) => ({ ...toTelegram(e), seq: e.seq, reply_keyboard: e.message.reply_markup?.keyboard, sent_markup: e.message.reply_markup })),
   '/callbackQueries': (p) => [...bot(tokenOf(p)).callbacks.values()],
+  // Which files a bot asked for (getFile) or downloaded, oldest first.
+  '/fileRequests': (p) => fileLog.filter((r) => r.token === tokenOf(p)),
+  // The bytes of a file (one a bot uploaded, or one a user sent), base64; null when only its size is known.
+  '/fileBytes': async (p) => {
+    const known = files.get(String(p.file_id ?? ''));
+    if (!known) throw bad('invalid file_id');
+    return (await fileBytes(known))?.toString('base64') ?? null;
+  },
   // How many messages the bot has sent in all, for benchmarks that wait for a known number of replies.
   '/botMessageCount': (p) => tts.storage.botMessages.reduce((n, e) => n + (e.botToken === tokenOf(p)), 0),
 };
@@ -388,8 +470,14 @@ function reply(res, status, body) {
 }
 
 const BOT_ROUTE = /^\/bot([^/]+)\/([A-Za-z]+)\/?$/;
+const FILE_ROUTE = /^\/file\/bot([^/]+)\/(.+)$/;
 const server = http.createServer(async (req, res) => {
   const path = new URL(req.url, 'http://emulator').pathname;
+  const fileRoute = req.method === 'GET' && FILE_ROUTE.exec(path);
+  if (fileRoute) {
+    return download(decodeURIComponent(fileRoute[1]), decodeURIComponent(fileRoute[2]), res)
+      .catch((e) => { log(e.stack); reply(res, 500, { ok: false, error_code: 500, description: e.message }); });
+  }
   const route = BOT_ROUTE.exec(path);
   if (!route && !CLIENT[path]) return tts.webServer(req, res); // package routes: /getUpdates, /getUpdatesHistory
   try {

@@ -52,26 +52,49 @@ function checkMarkup(markup) { // the inline-keyboard mistakes Telegram rejects
     }
     if (!BUTTON_ACTIONS.some((k) => k in button)) throw bad('text buttons are unallowed in the inline keyboard');
   }
+  if (markup.keyboard !== undefined) { // a reply keyboard: rows of strings or KeyboardButton objects
+    if (!Array.isArray(markup.keyboard) || !markup.keyboard.every(Array.isArray)) throw bad('keyboard must be an array of button rows');
+    for (const button of markup.keyboard.flat()) {
+      const text = typeof button === 'string' ? button : button?.text;
+      if (typeof text !== 'string' || !text.trim()) throw bad('keyboard button text must be non-empty');
+    }
+  }
   return markup;
 }
+// Only an inline keyboard can be attached when editing a message (editMessageText & co.).
+function checkEditMarkup(markup) {
+  if (markup && (markup.keyboard !== undefined || markup.remove_keyboard || markup.force_reply)) {
+    throw bad('an edited message can only carry an inline keyboard');
+  }
+  return checkMarkup(markup);
+}
 
-const files = new Map(); // file_id -> file object, so a bot can resend a file by its id
+// Every file the emulator knows, by file_id: what users sent (with the bytes the harness keeps, or only a
+// declared size) and what bots uploaded. getFile and GET /file/bot<token>/<file_path> serve them.
+const files = new Map(); // file_id -> { file (the Telegram object), path, bytes: Buffer | Blob | null }
 let fileSeq = 0;
+const FOLDERS = { photo: 'photos', document: 'documents', video: 'videos', audio: 'music', voice: 'voice',
+  sticker: 'stickers', animation: 'animations', video_note: 'video_notes' };
+function registerFile(kind, fields, bytes, extension) {
+  const n = ++fileSeq;
+  const file = { file_id: `emu-${kind}-${n}`, file_unique_id: `emu-unique-${n}`, ...fields };
+  const path = `${FOLDERS[kind] ?? 'documents'}/file_${n}${extension ?? ''}`;
+  files.set(file.file_id, { file, path, bytes: bytes ?? null });
+  return file;
+}
 // A sent file as Telegram describes it: by file_id (known ids only), by http(s) URL, or uploaded.
 function fileObject(kind, input) {
   if (input === undefined || input === '') throw bad(`there is no ${kind} in the request`);
-  if (typeof input === 'string' && files.has(input)) return files.get(input); // resent by file_id
+  if (typeof input === 'string' && files.has(input)) return files.get(input).file; // resent by file_id
   if (typeof input === 'string' && !/^https?:\/\//.test(input)) throw bad('wrong file identifier/HTTP URL specified');
-  const n = ++fileSeq;
   const upload = typeof input === 'object' ? input : null; // a multipart File
-  const file = { file_id: `emu-${kind}-${n}`, file_unique_id: `emu-unique-${n}`, file_size: upload?.size ?? 1024 };
-  if (kind === 'photo') Object.assign(file, { width: 640, height: 480 });
-  else Object.assign(file, { file_name: upload?.name || input.split('/').pop() || 'file', mime_type: upload?.type || 'application/octet-stream' });
-  files.set(file.file_id, file);
-  return file;
+  const fields = { file_size: upload?.size ?? 1024 };
+  if (kind === 'photo') Object.assign(fields, { width: 640, height: 480 });
+  else Object.assign(fields, { file_name: upload?.name || input.split('/').pop() || 'file', mime_type: upload?.type || 'application/octet-stream' });
+  return registerFile(kind, fields, upload, kind === 'photo' ? '.jpg' : '');
 }
 
 const CHAT_ACTIONS = new Set(['typing', 'upload_photo', 'record_video', 'upload_video', 'record_voice', 'upload_voice',
   'upload_document', 'choose_sticker', 'find_location', 'record_video_note', 'upload_video_note']);
 
-module.exports = { ApiError, bad, renderText, caption, checkMarkup, fileObject, CHAT_ACTIONS };
+module.exports = { ApiError, bad, renderText, caption, checkMarkup, checkEditMarkup, fileObject, registerFile, files, CHAT_ACTIONS };

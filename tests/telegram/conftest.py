@@ -11,7 +11,7 @@ import uvicorn
 
 from bot.service import build
 from bot.settings import Settings
-from bot.telegram import TelegramChannel, attach, builder
+from bot.telegram import builder, connect
 from bot.web import create_app
 from tests.emulator.client import BotMessage, ensure_emulator_installed, start_emulator
 
@@ -42,10 +42,8 @@ class PollingBot:
     async def start(self):
         self.app = await build(self.settings)
         self.application = builder(self.settings).build()
-        channel = TelegramChannel(self.app.service)
-        attach(self.application, channel)
         await self.application.initialize()
-        await channel.set_commands(self.application.bot)
+        self.channel = await connect(self.application, self.app)  # as polling_application's post_init does
         await self.application.start()
         await self.application.updater.start_polling(poll_interval=0.0, timeout=dt.timedelta(seconds=1))
         return self
@@ -77,6 +75,7 @@ class WebhookBot:
                 self.task.result()
             await asyncio.sleep(0.02)
         self.app = self.asgi.state.pikir
+        self.channel = None  # inside the ASGI app; tests reach the bot through the emulator
         return self
 
     async def stop(self):
