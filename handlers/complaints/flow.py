@@ -206,7 +206,7 @@ class ComplaintFlow(Flow):
         if s.step in ORDER[:-1]:
             return self.ask(s, ORDER[ORDER.index(s.step) + 1])
         similar = await self.records.nearby_open(
-            d["category"], d.get("latitude"), d.get("longitude"), address_key(d.get("address")),
+            d["category"], d.get("latitude"), d.get("longitude"), address_key(self._full_address(s)),
             self.clock() - timedelta(days=SIMILAR_DAYS), citizen,
         )
         similar = [v for v in similar if not v.mine and not v.supported]
@@ -224,9 +224,7 @@ class ComplaintFlow(Flow):
         number = new_number(self.deployment.country, self.clock().year)
         while await self.records.find(number, citizen) is not None:  # 1 in 10^8 per report; cheap to rule out
             number = new_number(self.deployment.country, self.clock().year)
-        address = d.get("address")
-        if address:
-            address = f"{address}, {self.deployment.name(s.language or 'ru')}"
+        address = self._full_address(s)
         reply.effects.append(FileComplaint(
             number=number, token=secrets.token_hex(8), service_code=d["category"], description=d["description"],
             photo=d.get("photo"), latitude=d.get("latitude"), longitude=d.get("longitude"), address=address,
@@ -244,6 +242,11 @@ class ComplaintFlow(Flow):
         _ = self.gettext(s)
         return _("You have sent {limit} reports in the last 24 hours, the daily limit. Please try again tomorrow."
                  ).format(limit=limit)
+
+    def _full_address(self, s: Session) -> str | None:
+        """A typed address with the city added, as it is stored (and compared for duplicates)."""
+        typed = s.draft.get("address")
+        return f"{typed}, {self.deployment.name(s.language or 'ru')}" if typed else None
 
     def _summary(self, s: Session) -> str:
         _ = self.gettext(s)

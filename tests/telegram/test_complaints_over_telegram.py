@@ -70,3 +70,44 @@ async def test_a_citizen_files_a_complaint_by_taps_and_hears_of_its_progress_in_
         number=number, state=kk(STATE_NAMES["in_progress"]))
     assert pushed.text.startswith(expected) and kk(STATE_NAMES["in_progress"]) != "In progress"  # Kazakh, not the msgid
     assert kk("Comment from the city service: {note}").format(note="Бригада жіберілді") in pushed.text
+
+
+async def file_by_typing(citizen: Citizen, language: str, place: str) -> None:
+    """Category 1, a description, no photo, a typed address: everything typed, as on a phone without data."""
+    user = citizen.user
+    await user.send_command("/complaint")
+    await citizen.tap(language)
+    _ = gettext_for(language)
+    await user.wait_for_text(_("What is the problem about? Choose a category."))
+    for text in ("1", "Светофор на перекрёстке не работает третий день", "1"):
+        await user.send_text(text)
+        await user.wait_for(lambda m: m.text and not m.text.startswith("!"), timeout=10)
+    await user.wait_for(lambda m: m.location_button is not None)
+    await user.send_text(place)
+
+
+async def test_a_similar_report_is_offered_and_supported_over_telegram(telegram_bot, emulator):
+    ru, ky = gettext_for("ru"), gettext_for("ky")
+    first = Citizen(emulator.user(TOKEN, user_id=8101, first_name="Асан", language_code="ru"))
+    await file_by_typing(first, "ru", "ул. Абая, 150")
+    ask = await first.user.wait_for(lambda m: any(d.endswith("|confirm") for _, d in m.flat_buttons))
+    await first.tap("confirm", ask)
+    number = NUMBER.search((await first.user.wait_for(lambda m: NUMBER.search(m.text) is not None)).text).group()
+
+    second = Citizen(emulator.user(TOKEN, user_id=8102, first_name="Бермет", language_code="ky"))
+    await file_by_typing(second, "ky", "Абая 150")  # the same address, written differently
+    offer = await second.user.wait_for(lambda m: any(d.endswith("|support") for _, d in m.flat_buttons))
+    # Split in two, as the message also takes the location keyboard down: the similar report, then the question.
+    similar = [m for m in await second.user.bot_messages() if m.message_id < offer.message_id][-1]
+    assert number in similar.text and "Светофор" not in similar.text  # the other citizen's words are not shown
+    assert [label for label, _data in offer.flat_buttons][:2] == [ky("Support it"), ky("File mine anyway")]
+    await second.tap("support", offer)
+    await second.user.wait_for_text(ky("Thank you. Your support was added to report {number}; we will send you its "
+                                       "updates.").format(number=number))
+    assert [v.supporters for v in await complaints.query(telegram_bot.app.engine)] == [1]
+
+    await complaints.set_state(telegram_bot.app.engine, number, "resolved", None, "staff")
+    for citizen, _ in ((first, ru), (second, ky)):
+        expected = _("The status of report {number} has changed: {state}.").format(
+            number=number, state=_(STATE_NAMES["resolved"]))
+        await citizen.user.wait_for(lambda m, expected=expected: m.text.startswith(expected), timeout=8)
