@@ -7,6 +7,7 @@
     python -m analysis efa [--items 16 21] [--method principal minres] [--json FILE] [--scree FILE.png] [filters]
     python -m analysis report --out report.html|report.pdf [--labels ru|kk|ky|en] [filters]
     python -m analysis simulate --n 929 [--seed 1]
+    python -m analysis ideas --cycle ID --format csv|xlsx --out FILE [--labels ru|kk|ky|en]
 
 The filters are export's: --survey, --since, --city, --language.
 """
@@ -121,6 +122,37 @@ def simulate_command(args, settings: Settings) -> int:
     return 0
 
 
+def ideas_command(args, settings: Settings) -> int:
+    """Participatory-budget results: supports per approved idea and district of one cycle (analysis/ideas.py)."""
+    from analysis.ideas import UnknownCycle, export
+    from handlers.deployment import load as load_deployment
+    from storage.time import now
+
+    deployment = load_deployment(settings.city)
+    cycle = args.cycle or getattr(deployment.latest_cycle(now().date()), "id", None)
+    if cycle is None:
+        print("no budget cycle has opened yet; give --cycle", file=sys.stderr)
+        return 2
+
+    async def run() -> int:
+        engine = make_engine(settings.database_url, schema=settings.database_schema)
+        try:
+            await upgrade(engine)
+            return await export(engine, deployment, cycle, Path(args.out), args.format, args.labels)
+        finally:
+            await engine.dispose()
+
+    try:
+        count = asyncio.run(run())
+    except UnknownCycle as error:
+        print(error, file=sys.stderr)
+        return 2
+    still_open = next((c for c in deployment.cycles if c.id == cycle and c.is_open(now().date())), None)
+    note = " (the cycle is still open: interim numbers)" if still_open else ""
+    print(f"{count} ideas of cycle {cycle} written to {args.out}{note}", file=sys.stderr)
+    return 0
+
+
 def _filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--survey", type=int, metavar="VERSION", help="only this version of the survey")
     parser.add_argument("--since", type=datetime.fromisoformat, metavar="DATE",
@@ -191,6 +223,13 @@ def main(argv: list[str] | None = None) -> int:
     simulate_parser.add_argument("--n", type=int, default=929)
     simulate_parser.add_argument("--seed", type=int)
     simulate_parser.set_defaults(run=simulate_command)
+
+    ideas_parser = commands.add_parser("ideas", help="participatory-budget results: supports per idea and district")
+    ideas_parser.add_argument("--cycle", help="the budget cycle's id (default: the open or the last closed one)")
+    ideas_parser.add_argument("--format", choices=["csv", "xlsx"], default="csv")
+    ideas_parser.add_argument("--out", required=True)
+    ideas_parser.add_argument("--labels", choices=LABEL_LANGUAGES, default="ru", help="language of the names")
+    ideas_parser.set_defaults(run=ideas_command)
 
     args = parser.parse_args(argv)
     env = dict(os.environ)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections import OrderedDict
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -63,14 +64,17 @@ class Service:
     async def handle(self, event: Inbound) -> list[Outbound]:
         respondent = pseudonym(self.secret, event.channel, event.user_id)
         async with self._locks.hold(respondent):
-            for _attempt in range(5):
+            for attempt in range(10):
                 before = self._cache.get(respondent) or await self.repository.load(respondent)
                 reply = await self.conversation.handle(before.session, event, respondent)
                 version = await self.committer.save(
                     Write(event.channel, event.event_id, respondent, before, reply, address=event.user_id)
                 )
                 if version == STALE:
+                    # Another process moved this citizen's conversation on; a random pause keeps several workers
+                    # from colliding again on the same turn.
                     self._cache.pop(respondent, None)
+                    await asyncio.sleep(random.uniform(0, 0.004 * (attempt + 1)))
                     continue
                 if version == DUPLICATE:
                     log.info("event %s/%s was handled before; ignored", event.channel, event.event_id)

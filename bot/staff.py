@@ -13,7 +13,6 @@ language, through the notifier of the running bot.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
@@ -112,8 +111,11 @@ async def _idea(args, engine, _, out) -> int:
     if args.action == "list":
         rows = await ideas.listing(engine, state=args.state)
         for idea in rows:
-            print(f"#{idea.id}  {idea.cycle}  {idea.district}  {idea.category}  {idea.supports:>4}  {idea.title}",
+            cost = f"  ~{idea.cost:,}".replace(",", " ") if idea.cost else ""
+            print(f"#{idea.id}  {idea.cycle}  {idea.district}  {idea.category}  {idea.supports:>4}  {idea.title}{cost}",
                   file=out)
+            if idea.state == "pending":  # what the moderator has to judge
+                print(f"      {idea.description[:300]!r}", file=out)
         print(_("{count} ideas").format(count=len(rows)), file=out)
         return 0
     try:
@@ -122,7 +124,7 @@ async def _idea(args, engine, _, out) -> int:
         else:
             await ideas.moderate(engine, args.id, approve=False, reason=args.reason, actor=args.operator)
     except ideas.ModerationError as error:
-        print(str(error), file=sys.stderr)
+        print(_(error.message).format(**error.params), file=sys.stderr)
         return 1
     print(_("Idea #{id}: done. The author will be notified.").format(id=args.id), file=out)
     return 0

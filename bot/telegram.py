@@ -38,6 +38,11 @@ DOWNLOAD_TIMEOUT = 60  # seconds to read a photo of up to 10 MB; PTB's default (
 
 COMMANDS = [
     ("start", N_("Begin or continue the survey")),
+    ("complaint", N_("Report a problem")),
+    ("status", N_("My reports")),
+    ("idea", N_("Propose an idea")),
+    ("ideas", N_("Support ideas")),
+    ("menu", N_("Everything the bot can do")),
     ("language", N_("Change the language")),
     ("back", N_("Return to the previous question")),
     ("forget", N_("Delete your answers")),

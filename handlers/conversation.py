@@ -15,9 +15,12 @@ from typing import Callable
 from handlers.events import COUNT_DECLINE, FORGET, NOTICE, Choice, Inbound, Outbound, Reply
 from handlers.i18n import LANGUAGE_NAMES, USER_LANGUAGES, N_, gettext_for
 from handlers.complaints.flow import ComplaintFlow
+from handlers.ideas.browse import IdeaBrowser
+from handlers.ideas.flow import IdeaFlow
 from handlers.deployment import Deployment
 from handlers.deployment import load as load_deployment
-from handlers.session import COMPLAINT, CONSENT, DONE, FORGET_CONFIRM, LANGUAGE, NEW, RESUME, SURVEY, Session
+from handlers.session import (COMPLAINT, CONSENT, DONE, FORGET_CONFIRM, IDEA, IDEAS, LANGUAGE, NEW, RESUME, SURVEY,
+                              Session)
 from handlers.survey.definition import Survey
 from handlers.survey.engine import SurveyEngine
 
@@ -25,7 +28,7 @@ DISCARD_RESPONSE = "discard_response"  # effect: the unfinished response is thro
 CHOOSE_LANGUAGE = N_("Choose your language")
 MENU = "menu"
 # Commands that open a flow, and those a flow steps aside for (its draft is kept).
-FLOW_COMMANDS = ("complaint",)
+FLOW_COMMANDS = (COMPLAINT, IDEA, IDEAS)
 PAUSING_COMMANDS = ("start", "menu")
 _ONE_NUMBER = re.compile(r"^\s*(\d{1,3})\s*$")
 
@@ -41,7 +44,11 @@ class Conversation:
         self.default_language = default_language
         self.new_id = new_id or (lambda: secrets.token_hex(8))
         common = dict(default_language=default_language, clock=clock)
-        self.flows = {COMPLAINT: ComplaintFlow(self.deployment, complaints, **common)}
+        self.flows = {
+            COMPLAINT: ComplaintFlow(self.deployment, complaints, **common),
+            IDEA: IdeaFlow(self.deployment, ideas, **common),
+            IDEAS: IdeaBrowser(self.deployment, ideas, **common),
+        }
 
     async def handle(self, session: Session | None, event: Inbound, citizen: str = "") -> Reply:
         s = session.copy() if session else Session()
@@ -237,6 +244,7 @@ class Conversation:
         if s.stage != DONE:
             choices.append(Choice("survey", _("Continue the survey") if s.stage == SURVEY else _("Take the survey")))
         choices += [Choice("complaint", _("Report a problem")), Choice("status", _("My reports")),
+                    Choice(IDEA, _("Propose an idea")), Choice(IDEAS, _("Support ideas")),
                     Choice("language", _("Language"))]
         return Outbound(_("What would you like to do?"), tuple(choices), prompt=MENU, token=s.token)
 
@@ -248,10 +256,12 @@ class Conversation:
                 "/start — begin or continue the survey\n"
                 "/complaint — report a problem to the city services\n"
                 "/status — your reports and their status (/status NUMBER for one)\n"
+                "/idea — propose an idea for the city budget\n"
+                "/ideas — support the ideas of other citizens\n"
                 "/menu — everything the bot can do\n"
                 "/language — change the language\n"
                 "/back — return to the previous question\n"
-                "/cancel — stop filling in a report\n"
+                "/cancel — stop filling in a report or an idea\n"
                 "/forget — delete your answers and reports' contact details\n"
                 "/help — this list"
             )

@@ -34,11 +34,30 @@ def pick(choices: tuple[Choice, ...], text: str) -> str | None:
 class Flow:
     name: str = ""
 
-    def __init__(self, deployment: Deployment, default_language: str = "ru",
+    first: str = ""  # the step a new draft starts at
+
+    def __init__(self, deployment: Deployment, records=None, default_language: str = "ru",
                  clock: Callable[[], datetime] | None = None):
         self.deployment = deployment
+        self.records = records  # the flow's read port on storage
         self.default_language = default_language
         self.clock = clock or (lambda: datetime.now(timezone.utc))
+
+    async def start(self, s: Session, citizen: str) -> list[Outbound]:
+        """The flow's command: the open step again, an unfinished draft resumed, or a new draft."""
+        if s.flow == self.name:
+            s.asked += 1
+            return self.render(s)
+        if self.resume(s):
+            return self.render(s)
+        if problem := await self.refusal(s, citizen):
+            return [Outbound(problem)]
+        s.draft = {}
+        return self.ask(s, self.first)
+
+    async def refusal(self, s: Session, citizen: str) -> str | None:
+        """Why this citizen may not start a new draft now (a limit, a closed cycle); None when they may."""
+        return None
 
     # -- to be provided by each flow ----------------------------------------------------------------------------
     def render(self, s: Session) -> list[Outbound]:

@@ -13,6 +13,8 @@ LANGUAGE, RESUME, FORGET_CONFIRM = "language", "resume", "forget"
 # Side conversations (a complaint, an idea, browsing ideas) run beside the survey: leaving one returns to the
 # survey where it stood. Their unfinished input lives in `draft`, so a break or a restart loses nothing.
 COMPLAINT, IDEA, IDEAS = "complaint", "idea", "ideas"
+# The short name of each flow in its prompts ("c.summary", "i.title", "b.page"): buttons carry it.
+FLOW_PREFIX = {COMPLAINT: "c", IDEA: "i", IDEAS: "b"}
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ class Session:
         if self.overlay:
             return self.overlay
         if self.flow:
-            return f"{self.flow[0]}.{self.step}"
+            return f"{FLOW_PREFIX.get(self.flow, self.flow)}.{self.step}"
         if self.stage == CONSENT:
             return "consent"
         return self.node if self.stage == SURVEY else None

@@ -50,10 +50,14 @@ def test_catalog_is_complete(language):
     assert "#, fuzzy" not in (LOCALES / language / "LC_MESSAGES" / "messages.po").read_text(encoding="utf-8")
 
 
+SPELLED_ALIKE = {"som"}  # the Kyrgyz currency is «сом» in ru, kk and ky alike
+
+
 @pytest.mark.parametrize("language", ["kk", "ky"])
 def test_catalog_is_not_english_or_russian(language):
     ru = {m.id: m.string for m in catalog("ru") if m.id}
-    same = [m.id for m in catalog(language) if m.id and m.string in (m.id, ru[m.id]) and not m.id.isupper()]
+    same = [m.id for m in catalog(language) if m.id and m.string in (m.id, ru[m.id]) and not m.id.isupper()
+            and m.id not in SPELLED_ALIKE]
     assert same == []
 
 

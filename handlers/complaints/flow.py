@@ -45,23 +45,10 @@ def card(view: ComplaintView, category: str, _, private: bool = False) -> str:
 
 class ComplaintFlow(Flow):
     name = COMPLAINT
-
-    def __init__(self, deployment, records: ComplaintRecords, **kwargs):
-        super().__init__(deployment, **kwargs)
-        self.records = records
+    records: ComplaintRecords
+    first = CATEGORY
 
     # -- entry points -------------------------------------------------------------------------------------------
-    async def start(self, s: Session, citizen: str) -> list[Outbound]:
-        if s.flow == COMPLAINT:
-            s.asked += 1
-            return self.render(s)
-        if self.resume(s):  # an unfinished report: carry on where it stopped
-            return self.render(s)
-        if problem := await self._over_limit(s, citizen):
-            return [Outbound(problem)]
-        s.draft = {}
-        return self.ask(s, CATEGORY)
-
     async def status(self, s: Session, argument: str, citizen: str) -> list[Outbound]:
         _ = self.gettext(s)
         if not argument.strip():
@@ -218,7 +205,7 @@ class ComplaintFlow(Flow):
         return self.ask(s, SUMMARY)
 
     async def _file(self, s: Session, citizen: str, reply: Reply) -> list[Outbound]:
-        if problem := await self._over_limit(s, citizen):
+        if problem := await self.refusal(s, citizen):
             return [Outbound(problem)]
         d = s.draft
         number = new_number(self.deployment.country, self.clock().year)
@@ -235,7 +222,7 @@ class ComplaintFlow(Flow):
         return [Outbound(_("Your report is registered. Its number is {number}. We will write to you here when its "
                            "status changes. To check it: /status {number}").format(number=number))]
 
-    async def _over_limit(self, s: Session, citizen: str) -> str | None:
+    async def refusal(self, s: Session, citizen: str) -> str | None:
         limit = self.deployment.complaints_per_day
         if await self.records.filed_since(citizen, self.clock() - timedelta(days=1)) < limit:
             return None

@@ -115,8 +115,10 @@ async def test_the_command_menu_is_set_in_each_language(telegram_settings):
     try:
         for language in ("kk", "ru", "ky"):
             commands = await bot.application.bot.get_my_commands(language_code=language)
-            assert [c.command for c in commands] == ["start", "language", "back", "forget", "help"]
+            assert [c.command for c in commands] == [
+                "start", "complaint", "status", "idea", "ideas", "menu", "language", "back", "forget", "help"]
             assert commands[0].description == gettext_for(language)("Begin or continue the survey")
-        assert (await bot.application.bot.get_my_commands())[1].description == "Сменить язык"
+            assert commands[1].description == gettext_for(language)("Report a problem")
+        assert (await bot.application.bot.get_my_commands())[6].description == "Сменить язык"
     finally:
         await bot.stop()
