@@ -1,13 +1,17 @@
 """The research pipeline at scale: simulate N respondents, export them in every format, score them, re-run the
 EFA. Each step runs as its own `python -m analysis …` process; wall time and peak memory (max RSS) per step.
 
-    .venv/bin/python -m bench.analysis_pipeline [--n 100000] [--engine sqlite|postgresql]
+    .venv/bin/python -m bench.analysis_pipeline [--n 100000] [--engine sqlite|postgresql] [--repeat 3]
+
+With --repeat, every step after simulate runs that many times and the medians are printed (a shared machine
+makes single runs noisy).
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,6 +44,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--engine", choices=["sqlite", "postgresql"], default="postgresql")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each step after simulate (medians)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
@@ -58,8 +63,9 @@ def main() -> None:
         ]
         try:
             print(f"{args.n} respondents on {args.engine}\n{'step':<32} {'seconds':>8} {'peak MB':>8}")
-            for label, argv in steps:
-                seconds, megabytes = step(argv, env)
+            for number, (label, argv) in enumerate(steps):
+                runs = [step(argv, env) for _ in range(1 if number == 0 else max(1, args.repeat))]
+                seconds, megabytes = (statistics.median(column) for column in zip(*runs))
                 print(f"{label:<32} {seconds:>8.1f} {megabytes:>8.0f}", flush=True)
         finally:
             if name:
