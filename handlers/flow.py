@@ -19,6 +19,7 @@ IMAGE_KINDS = ("photo", "image")
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 _NUMBER = re.compile(r"^\s*(\d{1,3})\s*$")
 BACK, CANCEL = "back", "cancel"
+SUMMARY, EDIT = "summary", "edit"  # the steps every draft ends with: check it, or pick a field to change
 USE_BUTTONS = N_("Please answer with the number of an option, from 1 to {count}.")
 
 
@@ -54,6 +55,20 @@ class Flow:
             return [Outbound(problem)]
         s.draft = {}
         return self.ask(s, self.first)
+
+    async def review(self, s: Session, key: str, submit, fields: tuple[str, ...]) -> list[Outbound] | None:
+        """Send / Edit / Cancel on a draft's summary, and the field picked to edit (its step's name); None when
+        the tap is neither. `submit()` files the draft."""
+        if s.step == SUMMARY and key in ("confirm", "edit", "cancel"):
+            if key == "cancel":
+                return self.cancel(s)
+            if key == "edit":
+                s.draft["editing"] = True
+                return self.ask(s, EDIT)
+            return await submit()
+        if s.step == EDIT and key in fields:
+            return self.ask(s, key)
+        return None
 
     async def refusal(self, s: Session, citizen: str) -> str | None:
         """Why this citizen may not start a new draft now (a limit, a closed cycle); None when they may."""

@@ -126,16 +126,8 @@ class ComplaintFlow(Flow):
             _ = self.gettext(s)
             return [Outbound(_("Thank you. Your support was added to report {number}; we will send you its updates.")
                              .format(number=number))]
-        if s.step == SUMMARY and key in ("confirm", "edit", "cancel"):
-            if key == "cancel":
-                return self.cancel(s)
-            if key == "edit":
-                d["editing"] = True
-                return self.ask(s, EDIT)
-            return await self._file(s, citizen, reply)
-        if s.step == EDIT and key in ORDER:
-            return self.ask(s, key)
-        return self.use_buttons(s)
+        reviewed = await self.review(s, key, lambda: self._file(s, citizen, reply), ORDER)
+        return reviewed if reviewed is not None else self.use_buttons(s)
 
     async def typed(self, s: Session, text: str, citizen: str, reply: Reply) -> list[Outbound]:
         _ = self.gettext(s)

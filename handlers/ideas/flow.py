@@ -104,16 +104,8 @@ class IdeaFlow(Flow):
         if s.step in (PHOTO, COST) and key == "skip":
             d[s.step] = None
             return self._next(s)
-        if s.step == SUMMARY and key in ("confirm", "edit", "cancel"):
-            if key == "cancel":
-                return self.cancel(s)
-            if key == "edit":
-                d["editing"] = True
-                return self.ask(s, EDIT)
-            return await self._submit(s, citizen, reply)
-        if s.step == EDIT and key in ORDER:
-            return self.ask(s, key)
-        return self.use_buttons(s)
+        reviewed = await self.review(s, key, lambda: self._submit(s, citizen, reply), ORDER)
+        return reviewed if reviewed is not None else self.use_buttons(s)
 
     async def typed(self, s: Session, text: str, citizen: str, reply: Reply) -> list[Outbound]:
         _ = self.gettext(s)
