@@ -17,6 +17,7 @@ from handlers.session import Session
 
 IMAGE_KINDS = ("photo", "image")
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
+MIN_TEXT, MAX_TEXT = 10, 2000  # a description: complaints and ideas alike
 _NUMBER = re.compile(r"^\s*(\d{1,3})\s*$")
 BACK, CANCEL = "back", "cancel"
 SUMMARY, EDIT = "summary", "edit"  # the steps every draft ends with: check it, or pick a field to change
@@ -168,6 +169,16 @@ class Flow:
     def notice(self, s: Session, text: str) -> list[Outbound]:
         """A problem with what was sent, then the same question again: nothing already given is lost."""
         return [Outbound(text, kind=NOTICE), *self.render(s)]
+
+    def description_problem(self, s: Session, text: str) -> str | None:
+        """Why a description is not taken (too short to act on, too long to read on a phone); None when it is."""
+        _ = self.gettext(s)
+        if len(text) < MIN_TEXT:
+            return _("The description is too short: please write at least {low} characters.").format(low=MIN_TEXT)
+        if len(text) > MAX_TEXT:
+            return _("The description is too long ({count} characters). Please shorten it to {high} characters and "
+                     "send it again.").format(count=len(text), high=MAX_TEXT)
+        return None
 
     def photo_problem(self, s: Session, attachment: Attachment) -> str | None:
         """Why a file cannot be the photo, in the citizen's language; None when it is a stored image."""

@@ -14,13 +14,13 @@ from handlers.complaints.privacy import mask
 from handlers.complaints.records import ComplaintRecords, ComplaintView, FileComplaint, SupportComplaint
 from handlers.complaints.states import STATE_NAMES
 from handlers.events import Attachment, Choice, Location, Outbound, Reply
-from handlers.flow import Flow
+from handlers.flow import MAX_TEXT, MIN_TEXT, Flow
 from handlers.session import COMPLAINT, Session
 
 CATEGORY, DESCRIPTION, PHOTO, PLACE, SIMILAR, SUMMARY, EDIT = (
     "category", "description", "photo", "place", "similar", "summary", "edit")
 ORDER = (CATEGORY, DESCRIPTION, PHOTO, PLACE)
-MIN_TEXT, MAX_TEXT, MAX_ADDRESS = 10, 2000, 300
+MAX_ADDRESS = 300
 SIMILAR_DAYS = 30
 
 
@@ -133,12 +133,8 @@ class ComplaintFlow(Flow):
         _ = self.gettext(s)
         text = text.strip()
         if s.step == DESCRIPTION:
-            if len(text) < MIN_TEXT:
-                return self.notice(s, _("The description is too short: please write at least {low} characters.")
-                                   .format(low=MIN_TEXT))
-            if len(text) > MAX_TEXT:
-                return self.notice(s, _("The description is too long ({count} characters). Please shorten it to "
-                                        "{high} characters and send it again.").format(count=len(text), high=MAX_TEXT))
+            if problem := self.description_problem(s, text):
+                return self.notice(s, problem)
             s.draft["description"] = text
             return await self._next(s, citizen)
         if s.step == PLACE:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from handlers.events import Attachment, Choice, Outbound, Reply
-from handlers.flow import Flow
+from handlers.flow import MAX_TEXT, MIN_TEXT, Flow
 from handlers.i18n import N_
 from handlers.ideas.common import CURRENCY, day, district_named, grouped, money, short
 from handlers.ideas.records import IdeaRecords, SubmitIdea
@@ -19,7 +19,6 @@ TITLE, DESCRIPTION, DISTRICT, CATEGORY, PHOTO, COST, SUMMARY, EDIT = (
     "title", "description", "district", "category", "photo", "cost", "summary", "edit")
 ORDER = (TITLE, DESCRIPTION, DISTRICT, CATEGORY, PHOTO, COST)
 MIN_TITLE, MAX_TITLE = 5, 120
-MIN_TEXT, MAX_TEXT = 10, 2000
 MAX_COST = 10**13
 _COST = re.compile(r"^\d{1,3}(?:[ \u00a0\u202f.,']?\d{3})*$|^\d+$")
 NOT_COLLECTING = N_("Ideas are not being collected now: no participatory-budget cycle is open.")
@@ -123,12 +122,8 @@ class IdeaFlow(Flow):
             s.draft["title"] = title
             return self._next(s)
         if s.step == DESCRIPTION:
-            if len(text) < MIN_TEXT:
-                return self.notice(s, _("The description is too short: please write at least {low} characters.")
-                                   .format(low=MIN_TEXT))
-            if len(text) > MAX_TEXT:
-                return self.notice(s, _("The description is too long ({count} characters). Please shorten it to "
-                                        "{high} characters and send it again.").format(count=len(text), high=MAX_TEXT))
+            if problem := self.description_problem(s, text):
+                return self.notice(s, problem)
             s.draft["description"] = text
             return self._next(s)
         if s.step == DISTRICT:
