@@ -77,7 +77,8 @@ class Conversation:
     # -- inputs -------------------------------------------------------------------------------------------------
     async def _command(self, s: Session, event: Inbound, hint, reply: Reply, citizen: str) -> list[Outbound]:
         command = event.command
-        argument = (event.text or "").split(maxsplit=1)[1] if len((event.text or "").split(maxsplit=1)) > 1 else ""
+        words = (event.text or "").split(maxsplit=1)
+        argument = words[1] if len(words) > 1 else ""
         _ = self._gettext(s, hint)
         if s.flow and command in PAUSING_COMMANDS:
             self.flows[s.flow].pause(s)

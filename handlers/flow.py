@@ -36,7 +36,7 @@ def pick(choices: tuple[Choice, ...], text: str) -> str | None:
 class Flow:
     name: str = ""
 
-    first: str = ""  # the step a new draft starts at
+    order: tuple[str, ...] = ()  # the steps of a draft, before its summary; a new draft starts at the first
 
     def __init__(self, deployment: Deployment, records=None, default_language: str = "ru",
                  clock: Callable[[], datetime] | None = None):
@@ -55,9 +55,9 @@ class Flow:
         if problem := await self.refusal(s, citizen):
             return [Outbound(problem)]
         s.draft = {}
-        return self.ask(s, self.first)
+        return self.ask(s, self.order[0])
 
-    async def review(self, s: Session, key: str, submit, fields: tuple[str, ...]) -> list[Outbound] | None:
+    async def review(self, s: Session, key: str, submit) -> list[Outbound] | None:
         """Send / Edit / Cancel on a draft's summary, and the field picked to edit (its step's name); None when
         the tap is neither. `submit()` files the draft."""
         if s.step == SUMMARY and key in ("confirm", "edit", "cancel"):
@@ -67,7 +67,7 @@ class Flow:
                 s.draft["editing"] = True
                 return self.ask(s, EDIT)
             return await submit()
-        if s.step == EDIT and key in fields:
+        if s.step == EDIT and key in self.order:
             return self.ask(s, key)
         return None
 
@@ -95,6 +95,12 @@ class Flow:
 
     def previous(self, s: Session) -> str | None:
         """The step Back returns to; None leaves the flow."""
+        if s.step == EDIT:
+            return SUMMARY
+        if s.step == SUMMARY and self.order:
+            return self.order[-1]
+        if s.step in self.order[1:]:
+            return self.order[self.order.index(s.step) - 1]
         return None
 
     # -- shared machinery ---------------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ def card(view: ComplaintView, category: str, _, private: bool = False) -> str:
 class ComplaintFlow(Flow):
     name = COMPLAINT
     records: ComplaintRecords
-    first = CATEGORY
+    order = ORDER
 
     # -- entry points -------------------------------------------------------------------------------------------
     async def status(self, s: Session, argument: str, citizen: str) -> list[Outbound]:
@@ -101,12 +101,7 @@ class ComplaintFlow(Flow):
         return []
 
     def previous(self, s: Session) -> str | None:
-        if s.step in (SIMILAR, EDIT):
-            return SUMMARY if s.step == EDIT else PLACE
-        if s.step == SUMMARY:
-            return PLACE
-        index = ORDER.index(s.step) if s.step in ORDER else 0
-        return ORDER[index - 1] if index > 0 else None
+        return PLACE if s.step == SIMILAR else super().previous(s)
 
     async def tapped(self, s: Session, key: str, citizen: str, reply: Reply) -> list[Outbound]:
         d = s.draft
@@ -126,7 +121,7 @@ class ComplaintFlow(Flow):
             _ = self.gettext(s)
             return [Outbound(_("Thank you. Your support was added to report {number}; we will send you its updates.")
                              .format(number=number))]
-        reviewed = await self.review(s, key, lambda: self._file(s, citizen, reply), ORDER)
+        reviewed = await self.review(s, key, lambda: self._file(s, citizen, reply))
         return reviewed if reviewed is not None else self.use_buttons(s)
 
     async def typed(self, s: Session, text: str, citizen: str, reply: Reply) -> list[Outbound]:

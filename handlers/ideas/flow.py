@@ -40,7 +40,7 @@ def parse_cost(text: str) -> int | None:
 class IdeaFlow(Flow):
     name = IDEA
     records: IdeaRecords
-    first = TITLE
+    order = ORDER
 
     # -- entry points -------------------------------------------------------------------------------------------
     # -- steps --------------------------------------------------------------------------------------------------
@@ -79,14 +79,6 @@ class IdeaFlow(Flow):
             return [self.prompt(s, _("What do you want to change?"), choices)]
         return []
 
-    def previous(self, s: Session) -> str | None:
-        if s.step == EDIT:
-            return SUMMARY
-        if s.step == SUMMARY:
-            return COST
-        index = ORDER.index(s.step) if s.step in ORDER else 0
-        return ORDER[index - 1] if index > 0 else None
-
     async def tapped(self, s: Session, key: str, citizen: str, reply: Reply) -> list[Outbound]:
         d = s.draft
         if s.step == DISTRICT:
@@ -103,7 +95,7 @@ class IdeaFlow(Flow):
         if s.step in (PHOTO, COST) and key == "skip":
             d[s.step] = None
             return self._next(s)
-        reviewed = await self.review(s, key, lambda: self._submit(s, citizen, reply), ORDER)
+        reviewed = await self.review(s, key, lambda: self._submit(s, citizen, reply))
         return reviewed if reviewed is not None else self.use_buttons(s)
 
     async def typed(self, s: Session, text: str, citizen: str, reply: Reply) -> list[Outbound]:
