@@ -9,57 +9,55 @@ period lie together, and an export reads them at the speed it would read real on
 from __future__ import annotations
 
 import asyncio
-import io
 import secrets
 from datetime import datetime, timezone
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pa_csv
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+import pyarrow.compute as pc
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from analysis.simulate_model import simulate_responses
 from handlers.survey.definition import Survey
-from storage.bulk import analyze, copy_csv, foreign_keys_checked_at_end, insert_rows
+from storage.bulk import analyze, foreign_keys_checked_at_end, load_columns
 from storage.models import AnswerRow, ResponseRow
 
 CHUNK = 10_000
-RESPONSE_COLUMNS = ["id", "respondent", "survey_id", "survey_version", "language", "started_at", "completed_at"]
-ANSWER_COLUMNS = ["response_id", "question", "codes", "other", "answered_at"]
 DURATION = np.timedelta64(6, "m")  # started six minutes before completing
 
 
-def answer_columns(survey: Survey, frame: pd.DataFrame) -> list[tuple[str, np.ndarray, np.ndarray | None]]:
-    """Per question, the stored `codes` string of every row ('' where not asked) and its free text, vectorised:
-    the inverse of analysis.responses.pivot."""
+def answer_columns(survey: Survey, frame: pd.DataFrame) -> list[tuple[str, pa.Array, pa.Array | None]]:
+    """Per question (in the answers' key order), the stored `codes` of every row (null where not asked) and its
+    free text (null where none): the inverse of analysis.responses.pivot, in Arrow's kernels."""
     out = []
-    for q in survey.questions:
+    for q in sorted(survey.questions, key=lambda q: q.id):
         if q.kind == "multi":
-            picked = [(o.code, frame[f"{q.id}_{o.code}"]) for o in q.options]
-            codes = np.array([""] * len(frame), dtype=object)
-            for code, column in picked:
-                chosen = column.fillna(0).to_numpy(dtype=float) == 1
-                codes[chosen] = np.where(codes[chosen] == "", code, codes[chosen] + "," + code)
+            picked = [pc.if_else(pc.equal(pa.array(frame[f"{q.id}_{o.code}"]), 1), str(o.code), None)
+                      for o in q.options]
+            # (null_handling="skip" would be the direct way, but Arrow 26 drops the rows where all are null)
+            joined = pc.binary_join_element_wise(*picked, ",", null_handling="replace", null_replacement="")
+            codes = pc.utf8_trim(pc.replace_substring_regex(joined, ",+", ","), ",")
+            codes = pc.if_else(pc.equal(codes, ""), None, codes)  # nothing picked: the question was not asked
         else:
-            values = frame[q.id]
-            codes = np.where(values.isna(), "", values.astype("Float64").fillna(0).astype(int).astype(str))
-        other = frame[f"{q.id}_other"].to_numpy(dtype=object, na_value=None) if f"{q.id}_other" in frame else None
+            codes = pc.cast(pa.array(frame[q.id]), pa.string())
+        other = pa.array(frame[f"{q.id}_other"], pa.string()) if f"{q.id}_other" in frame else None
         out.append((q.id, codes, other))
     return out
 
 
-def _answers(survey: Survey, frame: pd.DataFrame) -> tuple[np.ndarray, ...]:
-    """The answers of a chunk as parallel arrays (respondent index, question, codes, other), in primary-key
-    order (response, then question id), so the load appends to the key's B-tree instead of scattering."""
-    answered = sorted(answer_columns(survey, frame), key=lambda column: column[0])
-    codes = np.stack([c for _q, c, _o in answered], axis=1)
-    other = np.stack([o if o is not None else np.full(len(frame), None, dtype=object) for _q, _c, o in answered],
-                     axis=1)
-    questions = np.array([q for q, _c, _o in answered], dtype=object)
-    given = codes != ""
-    respondent, column = np.nonzero(given)  # row-major: respondent by respondent, questions in key order
-    return respondent, questions[column], codes[given], other[given]
+def _answers(survey: Survey, frame: pd.DataFrame) -> tuple[np.ndarray, pa.Array, pa.Array, pa.Array]:
+    """The answers of a chunk as (respondent index, question, codes, other), in primary-key order (response, then
+    question id), so the load appends to the key's B-tree instead of scattering."""
+    answered = answer_columns(survey, frame)
+    n, width = len(frame), len(answered)
+    codes = pa.concat_arrays([c for _q, c, _o in answered])  # question-major: question k's rows at k*n …
+    other = pa.concat_arrays([o if o is not None else pa.nulls(n, pa.string()) for _q, _c, o in answered])
+    # respondent-major order, then only the questions asked
+    order = (np.arange(width)[None, :] * n + np.arange(n)[:, None]).ravel()
+    order = order[codes.is_valid().to_numpy(zero_copy_only=False)[order]]
+    questions = pa.array([q for q, _c, _o in answered]).take(order // n)
+    return order % n, questions, codes.take(order), other.take(order)
 
 
 async def store_simulated(engine: AsyncEngine, survey: Survey, n: int, seed: int | None = None,
@@ -73,15 +71,14 @@ async def store_simulated(engine: AsyncEngine, survey: Survey, n: int, seed: int
     completed = end - (offsets * 1e6).astype("timedelta64[us]")
     run = secrets.token_hex(2)
     async with engine.begin() as connection:
-        postgres = connection.dialect.name == "postgresql"
 
         def chunk(start: int) -> tuple:
             size = min(CHUNK, n - start)
             frame = simulate_responses(size, seed=None if seed is None else seed * 1_000_003 + start)
             # Ordered ids (a run prefix, a counter, a random tail) append to the primary-key B-trees.
             tails = np.frombuffer(secrets.token_bytes(2 * size), dtype=">u2")
-            ids = np.array([f"{run}{start + i:07x}{t:04x}" for i, t in enumerate(tails)], dtype=object)
-            return _rows(survey, frame, ids, completed[start:start + size], postgres)
+            ids = [f"{run}{start + i:07x}{t:04x}" for i, t in enumerate(tails)]
+            return _rows(survey, frame, ids, completed[start:start + size])
 
         async with foreign_keys_checked_at_end(connection, AnswerRow.__table__):
             # The next chunk is drawn in a thread while the database loads the previous one.
@@ -91,7 +88,7 @@ async def store_simulated(engine: AsyncEngine, survey: Survey, n: int, seed: int
                     rows = await asyncio.to_thread(chunk, start)
                     if loading is not None:
                         await loading
-                    loading = asyncio.ensure_future(_load(connection, postgres, *rows))
+                    loading = asyncio.ensure_future(_load(connection, *rows))
                 if loading is not None:
                     await loading
             except BaseException:
@@ -104,39 +101,24 @@ async def store_simulated(engine: AsyncEngine, survey: Survey, n: int, seed: int
     return n
 
 
-def _rows(survey: Survey, frame: pd.DataFrame, ids: np.ndarray, completed: np.ndarray, postgres: bool) -> tuple:
-    """The chunk's responses and answers: COPY's CSV for PostgreSQL, tuples for SQLite's executemany."""
+def _rows(survey: Survey, frame: pd.DataFrame, ids: list[str], completed: np.ndarray) -> tuple[dict, dict]:
+    """The chunk's responses and answers as Arrow columns."""
     respondent, question, codes, other = _answers(survey, frame)
-    separator, zone = ("T", "+00") if postgres else (" ", "")  # SQLite: SQLAlchemy's naive UTC text
-    stamp = lambda moments: np.char.add(np.char.replace(np.datetime_as_string(moments, unit="us"), "T", separator),
-                                        zone).astype(object)
-    completed_text, started_text = stamp(completed), stamp(completed - DURATION)
+    size = len(ids)
+    completed_at = pa.array(completed, pa.timestamp("us", "UTC"))
+    ids = pa.array(ids, pa.string())
     responses = {
-        "id": ids, "respondent": np.array([f"simulated:{rid}" for rid in ids], dtype=object),
-        "survey_id": np.full(len(ids), survey.id, dtype=object),
-        "survey_version": np.full(len(ids), survey.version, dtype=object),
-        "language": frame["language"].to_numpy(dtype=object), "started_at": started_text,
-        "completed_at": completed_text,
+        "id": ids, "respondent": pc.binary_join_element_wise("simulated:", ids, ""),
+        "survey_id": pa.array([survey.id] * size, pa.string()),
+        "survey_version": pa.array(np.full(size, survey.version, dtype=np.int32)),
+        "language": pa.array(frame["language"], pa.string()),
+        "started_at": pa.array(completed - DURATION, pa.timestamp("us", "UTC")), "completed_at": completed_at,
     }
-    answers = {"response_id": ids[respondent], "question": question, "codes": codes, "other": other,
-               "answered_at": completed_text[respondent]}
-    if postgres:
-        return _csv(responses), _csv(answers)
-    return list(zip(*responses.values())), list(zip(*answers.values()))
+    answers = {"response_id": ids.take(respondent), "question": question, "codes": codes, "other": other,
+               "answered_at": completed_at.take(respondent)}
+    return responses, answers
 
 
-async def _load(connection: AsyncConnection, postgres: bool, responses, answers) -> None:
-    if postgres:
-        await copy_csv(connection, ResponseRow.__table__, RESPONSE_COLUMNS, responses)
-        await copy_csv(connection, AnswerRow.__table__, ANSWER_COLUMNS, answers)
-    else:
-        await insert_rows(connection, ResponseRow.__table__, RESPONSE_COLUMNS, responses, times_as_text=True)
-        await insert_rows(connection, AnswerRow.__table__, ANSWER_COLUMNS, answers, times_as_text=True)
-
-
-def _csv(columns: dict[str, np.ndarray]) -> bytes:
-    """COPY's CSV: Arrow quotes every string and leaves a null unquoted and empty, which COPY reads as NULL."""
-    table = pa.table({name: pa.array(values, from_pandas=True) for name, values in columns.items()})
-    out = io.BytesIO()
-    pa_csv.write_csv(table, out, pa_csv.WriteOptions(include_header=False))
-    return out.getvalue()
+async def _load(connection, responses: dict, answers: dict) -> None:
+    await load_columns(connection, ResponseRow.__table__, responses)
+    await load_columns(connection, AnswerRow.__table__, answers)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from scipy.special import ndtri  # the normal quantile; scipy.stats would add a second to every start
 
 STATEMENTS = [f"s{i}" for i in range(1, 22)]
 FACTORS = ["F1", "F2", "F3", "F4", "F5"]
@@ -100,7 +100,7 @@ MARGINALS = np.array([  # P(answer = 1..5), s1..s21
 ])
 # ---------------------------------------------------------------------------------------------------------
 
-_TAU = norm.ppf(np.cumsum(MARGINALS, axis=1)[:, :-1])  # 21 × 4 cut-points on the latent scale
+_TAU = ndtri(np.cumsum(MARGINALS, axis=1)[:, :-1])  # 21 × 4 cut-points on the latent scale
 _CHOL = np.linalg.cholesky(PHI)
 _UNIQUE_SD = np.sqrt(1.0 - (np.einsum("ij,jk,ik->i", LOADINGS, PHI, LOADINGS) + GENERAL**2))
 

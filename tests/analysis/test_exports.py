@@ -91,7 +91,7 @@ async def test_csv_has_scores_and_empty_cells_where_not_asked(app, people, tmp_p
     assert [kk[f"s{i}"] for i in range(1, 22)] == [str(s) for s in STATEMENTS]
     for factor, mean in KAZAKH_SCORES.items():
         assert float(kk[factor]) == pytest.approx(mean, abs=1e-12)
-    assert [ru[f] for f in KAZAKH_SCORES] == ["3.0"] * 5
+    assert [float(ru[f]) for f in KAZAKH_SCORES] == [3.0] * 5
     assert kk["completed_at"].endswith("+00:00")  # UTC on both databases
 
 

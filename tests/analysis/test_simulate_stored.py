@@ -42,3 +42,24 @@ def test_cli_simulate_then_efa_prints_beside_the_source(tmp_path, monkeypatch, c
     assert len(scores) == 929 and list(scores.columns) == ["response_id", "F1", "F2", "F3", "F4", "F5"]
     assert analysis_main(["report", "--out", str(tmp_path / "r.html")]) == 0
     assert (tmp_path / "r.html").read_text(encoding="utf-8").count('id="chart-') >= 32
+
+
+async def test_what_simulate_stores_is_what_the_model_drew(app):
+    """Every cell the model drew comes back through the database unchanged (codes, multi-selects, "other" texts
+    in Cyrillic, languages), and started_at is six minutes before completed_at."""
+    from analysis.simulate import CHUNK
+    from analysis.simulate_model import COLUMNS, simulate_responses
+
+    n, seed = 700, 5
+    assert n <= CHUNK  # one chunk, drawn with the chunk's seed
+    await store_simulated(app.engine, app.survey, n, seed=seed)
+    stored = (await load_frame(app.engine, app.survey)).sort_values("completed_at", kind="stable")
+    drawn = simulate_responses(n, seed=seed * 1_000_003)
+    assert stored["completed_at"].is_monotonic_increasing
+    assert ((stored["completed_at"] - stored["started_at"]) == pd.Timedelta(minutes=6)).all()
+    stored = stored.reset_index(drop=True)
+    for column in COLUMNS:
+        want, got = drawn[column], stored[column]
+        if column.endswith("_other"):  # the model leaves "" where no text was given; nothing is stored then
+            want = want.where(want != "", None)
+        assert [None if pd.isna(v) else v for v in got] == [None if pd.isna(v) else v for v in want], column
