@@ -64,13 +64,14 @@ async def _selected_frame(args, settings: Settings):
 
 
 def scores_command(args, settings: Settings) -> int:
+    from analysis.export import write_csv
     from analysis.factor_key import load_factor_key
     from analysis.scores import factor_scores, group_summary
 
     frame, _survey = asyncio.run(_selected_frame(args, settings))
     scores = factor_scores(frame, load_factor_key(), weighted=args.weighted)
     if args.out:
-        pd.concat([frame[["response_id"]], scores], axis=1).to_csv(args.out, index=False, float_format="%.4f")
+        write_csv(pd.concat([frame[["response_id"]], scores.round(4)], axis=1), args.out)
         print(f"{len(frame)} respondents' scores written to {args.out}", file=sys.stderr)
     with pd.option_context("display.width", 200, "display.max_columns", 30, "display.precision", 3):
         for column in args.by:

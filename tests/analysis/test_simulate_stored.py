@@ -7,7 +7,9 @@ from analysis.__main__ import main as analysis_main
 from analysis.efa import run_efa, to_text
 from analysis.factor_key import load_factor_key
 from analysis.responses import load_frame
+from analysis.scores import factor_scores
 from analysis.simulate import store_simulated
+from analysis.simulate_model import simulate_responses
 
 
 async def test_simulated_929_recover_the_source_structure(app):
@@ -40,6 +42,10 @@ def test_cli_simulate_then_efa_prints_beside_the_source(tmp_path, monkeypatch, c
     assert analysis_main(["scores", "--out", str(tmp_path / "s.csv"), "--by", "city"]) == 0
     scores = pd.read_csv(tmp_path / "s.csv")
     assert len(scores) == 929 and list(scores.columns) == ["response_id", "F1", "F2", "F3", "F4", "F5"]
+    means = scores.set_index("response_id").mean()  # 4 decimals a score: the means agree to about 1e-5
+    frame = simulate_responses(929, seed=2 * 1_000_003)
+    expected = factor_scores(frame, load_factor_key()).mean()
+    assert (means - expected).abs().max() < 1e-4 and scores["F1"].notna().sum() == frame["s16"].notna().sum()
     assert analysis_main(["report", "--out", str(tmp_path / "r.html")]) == 0
     assert (tmp_path / "r.html").read_text(encoding="utf-8").count('id="chart-') >= 32
 
