@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import os
 import sys
+import threading
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -79,11 +81,18 @@ def scores_command(args, settings: Settings) -> int:
     return 0
 
 
+def _import_meanwhile(*modules: str) -> None:
+    """Import `modules` in a thread while the main one waits for the database: scipy and scikit-learn (under
+    factor_analyzer) and matplotlib take one to two seconds to import, the read about as long."""
+    threading.Thread(target=lambda: [importlib.import_module(m) for m in modules], daemon=True).start()
+
+
 def efa_command(args, settings: Settings) -> int:
+    _import_meanwhile("analysis.efa", "factor_analyzer")
+    frame, _survey = asyncio.run(_selected_frame(args, settings))
     from analysis.efa import run_efa, scree_plot, to_json, to_text
     from analysis.factor_key import load_factor_key
 
-    frame, _survey = asyncio.run(_selected_frame(args, settings))
     key = load_factor_key()
     item_sets = {"16": list(key.assigned_items), "21": list(key.all_items)}
     results = {}
@@ -100,9 +109,10 @@ def efa_command(args, settings: Settings) -> int:
 
 
 def report_command(args, settings: Settings) -> int:
+    _import_meanwhile("analysis.report", "factor_analyzer")
+    frame, survey = asyncio.run(_selected_frame(args, settings))
     from analysis.report import build_report
 
-    frame, survey = asyncio.run(_selected_frame(args, settings))
     build_report(frame, survey, Path(args.out), language=args.labels)
     print(f"report on {len(frame)} responses written to {args.out}", file=sys.stderr)
     return 0

@@ -113,9 +113,14 @@ def match_factors(loadings: np.ndarray, key: FactorKey, items: Sequence[str]):
 
     Returns (matrix, labels, congruence by source id). Source factors left without a partner (fewer factors
     extracted than published) get NaN congruence; extra estimated factors are labelled E1, E2, … .
+
+    Congruence compares loadings over the statements both solutions have: the ones Table Е.1 lists. The
+    source's solution was estimated without s1, s8, s9, s14 and s18 (its variance shares are of 16 statements),
+    so it has no loadings for them, not zero loadings; in a 21-statement run they are left out of the match
+    and reported by where they load.
     """
-    src = _source_matrix(key, items)
-    cong = tucker_congruence(src, loadings)
+    listed = [j for j, item in enumerate(items) if item in key.assignment]
+    cong = tucker_congruence(_source_matrix(key, items)[listed], loadings[listed])
     rows, cols = linear_sum_assignment(-np.nan_to_num(np.abs(cong)))
     order, labels, out = [], [], {f.id: float("nan") for f in key.factors}
     signs = np.ones(loadings.shape[1])
@@ -250,6 +255,8 @@ def to_text(result: EfaResult) -> str:
     ev = r.eigenvalues[:k]
     published_ev = list(src["eigenvalues"].values())
     p = len(r.items)
+    unlisted = [item for item in r.items if pd.isna(r.assignment.loc[item, "source_factor"])]
+    listed = p - len(unlisted)
 
     def row(label: str, here: str, source: str = "") -> str:
         return f"{label:<26} {here:<36} | {source}".rstrip(" |")
@@ -271,7 +278,10 @@ def to_text(result: EfaResult) -> str:
               row("Tucker congruence", " ".join(f"{c}={_f(v)}" for c, v in r.congruence.items())),
               row("Cronbach alpha by factor", " ".join(f"{c}={_f(v)}" for c, v in r.alpha_by_factor.items())),
               "", "Eigenvalues and % are the unrotated components', by rank, as the source's table reports them.",
-              "The source's alpha is over the whole questionnaire (21 statements)."]
+              "The source's alpha is over the whole questionnaire (21 statements).",
+              f"Congruence is over the {listed} statements Table Е.1 gives loadings for"
+              + (f"; {', '.join(unlisted)} are not in its solution (see where they load above)." if unlisted
+                 else ".")]
     return "\n".join(lines)
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from analysis.simulate_model import simulate_responses
 from handlers.survey.definition import Survey
-from storage.bulk import analyze, foreign_keys_checked_at_end, load_columns
+from storage.bulk import Prepared, analyze, foreign_keys_checked_at_end, load, prepare
 from storage.models import AnswerRow, ResponseRow
 
 CHUNK = 10_000
@@ -71,17 +71,19 @@ async def store_simulated(engine: AsyncEngine, survey: Survey, n: int, seed: int
     completed = end - (offsets * 1e6).astype("timedelta64[us]")
     run = secrets.token_hex(2)
     async with engine.begin() as connection:
+        dialect = connection.dialect.name
 
-        def chunk(start: int) -> tuple:
+        def chunk(start: int) -> tuple[Prepared, Prepared]:
             size = min(CHUNK, n - start)
             frame = simulate_responses(size, seed=None if seed is None else seed * 1_000_003 + start)
             # Ordered ids (a run prefix, a counter, a random tail) append to the primary-key B-trees.
             tails = np.frombuffer(secrets.token_bytes(2 * size), dtype=">u2")
             ids = [f"{run}{start + i:07x}{t:04x}" for i, t in enumerate(tails)]
-            return _rows(survey, frame, ids, completed[start:start + size])
+            responses, answers = _rows(survey, frame, ids, completed[start:start + size])
+            return prepare(dialect, ResponseRow.__table__, responses), prepare(dialect, AnswerRow.__table__, answers)
 
         async with foreign_keys_checked_at_end(connection, AnswerRow.__table__):
-            # The next chunk is drawn in a thread while the database loads the previous one.
+            # The next chunk is drawn and encoded in a thread while the database loads the previous one.
             loading = None
             try:
                 for start in range(0, n, CHUNK):
@@ -119,6 +121,6 @@ def _rows(survey: Survey, frame: pd.DataFrame, ids: list[str], completed: np.nda
     return responses, answers
 
 
-async def _load(connection, responses: dict, answers: dict) -> None:
-    await load_columns(connection, ResponseRow.__table__, responses)
-    await load_columns(connection, AnswerRow.__table__, answers)
+async def _load(connection, responses: Prepared, answers: Prepared) -> None:
+    await load(connection, responses)
+    await load(connection, answers)

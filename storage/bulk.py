@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import struct
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import AsyncIterator
 
 import numpy as np
@@ -26,24 +27,37 @@ POSTGRES_EPOCH_US = 946_684_800_000_000  # 2000-01-01 in microseconds since 1970
 SQLITE_ROWS_PER_INSERT = 500
 
 
-async def load_columns(connection: AsyncConnection, table: Table, columns: dict[str, pa.Array]) -> None:
-    """Insert the rows given as equally long Arrow columns (strings, integers, UTC timestamps; nulls allowed)
-    into `table`, in the caller's transaction."""
+@dataclass(frozen=True)
+class Prepared:
+    """Rows made ready for one table by `prepare` (CPU work, in any thread), loaded by `load`: binary COPY data
+    for PostgreSQL, INSERT statements with their parameters for SQLite."""
+
+    table: Table
+    columns: tuple[str, ...]
+    copy: memoryview | None = None
+    inserts: tuple[tuple[str, list[tuple]], ...] = ()
+
+
+def prepare(dialect: str, table: Table, columns: dict[str, pa.Array]) -> Prepared:
+    """Rows given as equally long Arrow columns (strings, integers, UTC timestamps; nulls allowed), made ready
+    for `dialect` ("postgresql" or "sqlite")."""
     if not columns or not len(next(iter(columns.values()))):
+        return Prepared(table, tuple(columns))  # nothing to load
+    if dialect == "postgresql":
+        return Prepared(table, tuple(columns), copy=_encode_binary(table, columns))
+    return Prepared(table, tuple(columns), inserts=_sqlite_inserts(table, columns))
+
+
+async def load(connection: AsyncConnection, rows: Prepared) -> None:
+    """Insert prepared rows in the caller's transaction: one COPY … FORMAT binary on PostgreSQL (text parsing
+    was a third of the server's work for CSV), INSERTs of 500 rows each on SQLite (half the cost of one each)."""
+    if rows.copy is None:
+        for statement, parameters in rows.inserts:
+            await connection.exec_driver_sql(statement, parameters)
         return
-    if connection.dialect.name == "postgresql":
-        await _copy_binary(connection, table, columns)
-    else:
-        await _insert_sqlite(connection, table, columns)
-
-
-async def _copy_binary(connection: AsyncConnection, table: Table, columns: dict[str, pa.Array]) -> None:
-    """One COPY … FORMAT binary. Text parsing was a third of the server's work for CSV; here the rows are
-    encoded by Arrow's kernels, a column at a time."""
-    # Encoded in a worker thread (Arrow's kernels release the GIL): the event loop goes on feeding the server.
-    body = await asyncio.to_thread(_encode_binary, table, columns)
     raw = await connection.get_raw_connection()
     schema = (await connection.exec_driver_sql("SELECT current_schema()")).scalar()
+    body = rows.copy
 
     async def pieces():  # an async source: asyncpg would read a file object from a worker thread
         yield COPY_HEADER
@@ -52,11 +66,16 @@ async def _copy_binary(connection: AsyncConnection, table: Table, columns: dict[
         yield COPY_TRAILER
 
     await raw.driver_connection.copy_to_table(
-        table.name, source=pieces(), columns=list(columns), schema_name=schema, format="binary")
+        rows.table.name, source=pieces(), columns=list(rows.columns), schema_name=schema, format="binary")
+
+
+async def load_columns(connection: AsyncConnection, table: Table, columns: dict[str, pa.Array]) -> None:
+    """`prepare` (in a worker thread: Arrow's kernels release the GIL) then `load`."""
+    await load(connection, await asyncio.to_thread(prepare, connection.dialect.name, table, columns))
 
 
 def _encode_binary(table: Table, columns: dict[str, pa.Array]) -> memoryview:
-    """The rows of binary COPY, without header and trailer, as one buffer."""
+    """The rows of binary COPY, without header and trailer, as one buffer, encoded a column at a time."""
     rows = pc.binary_join_element_wise(
         pa.scalar(struct.pack("!h", len(columns)), pa.binary()),
         *(_binary_field(table.c[name].type, values) for name, values in columns.items()),
@@ -90,19 +109,18 @@ def _big_endian(numbers: np.ndarray, dtype: str) -> pa.Array:
     return fixed.cast(pa.binary())
 
 
-async def _insert_sqlite(connection: AsyncConnection, table: Table, columns: dict[str, pa.Array]) -> None:
-    """INSERTs of many rows each: one statement per 500 rows instead of per row halves the load."""
+def _sqlite_inserts(table: Table, columns: dict[str, pa.Array]) -> tuple[tuple[str, list[tuple]], ...]:
     values = np.stack([_python_values(table.c[name].type, column) for name, column in columns.items()], axis=1)
-    width, n = values.shape[1], values.shape[0]
+    n, width = values.shape
     row = "(" + ", ".join("?" for _ in range(width)) + ")"
     prefix = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "
-    step = SQLITE_ROWS_PER_INSERT
+    step, out = SQLITE_ROWS_PER_INSERT, []
     whole = n - n % step
     if whole:
-        flat = list(map(tuple, values[:whole].reshape(-1, step * width).tolist()))
-        await connection.exec_driver_sql(prefix + ", ".join([row] * step), flat)
+        out.append((prefix + ", ".join([row] * step), list(map(tuple, values[:whole].reshape(-1, step * width).tolist()))))
     if n > whole:
-        await connection.exec_driver_sql(prefix + ", ".join([row] * (n - whole)), tuple(values[whole:].ravel()))
+        out.append((prefix + ", ".join([row] * (n - whole)), [tuple(values[whole:].ravel())]))
+    return tuple(out)
 
 
 def _python_values(kind, values: pa.Array) -> np.ndarray:

@@ -35,6 +35,7 @@ class ResponseRow(Base):
 
 class AnswerRow(Base):
     __tablename__ = "answers"
+    __table_args__ = {"sqlite_with_rowid": False}  # SQLite keeps the rows in the key's B-tree (migration 0003)
     response_id: Mapped[str] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True)
     question: Mapped[str] = mapped_column(String(32), primary_key=True)
     codes: Mapped[str] = mapped_column(String(64))  # option codes, comma-separated for a multi-select
