@@ -24,7 +24,12 @@ from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
-import pandas as pd
+# One BLAS thread: the matrices here are small (21 × 21, or 100,000 × 21 once), and OpenBLAS's idle threads
+# spin on the second core, which the database needs (a second of CPU in every 100,000-response simulate).
+# Set before numpy is first imported; an explicit setting in the environment wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import pandas as pd  # noqa: E402
 
 from bot.settings import Settings
 from analysis.labels import LABEL_LANGUAGES

@@ -63,10 +63,13 @@ def main() -> None:
         ]
         try:
             print(f"{args.n} respondents on {args.engine}\n{'step':<32} {'seconds':>8} {'peak MB':>8}")
+            total = 0.0
             for number, (label, argv) in enumerate(steps):
                 runs = [step(argv, env) for _ in range(1 if number == 0 else max(1, args.repeat))]
                 seconds, megabytes = (statistics.median(column) for column in zip(*runs))
+                total += seconds
                 print(f"{label:<32} {seconds:>8.1f} {megabytes:>8.0f}", flush=True)
+            print(f"{'all steps, one after another':<32} {total:>8.1f}")
         finally:
             if name:
                 asyncio.run(schema("DROP", name))

@@ -162,13 +162,5 @@ async def foreign_keys_checked_at_end(connection: AsyncConnection, table: Table)
         await connection.exec_driver_sql(f'ALTER TABLE {table.name} ADD CONSTRAINT "{name}" {definition}')
 
 
-async def analyze(connection: AsyncConnection, *tables: Table) -> None:
-    """Fresh planner statistics after a bulk load (PostgreSQL; autovacuum would get there only later): with
-    the old ones the planner misjudges the answers table and scans all of it for every export batch."""
-    if connection.dialect.name == "postgresql":
-        for table in tables:
-            await connection.exec_driver_sql(f"ANALYZE {table.name}")
-
-
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
