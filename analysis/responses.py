@@ -105,11 +105,8 @@ async def frames(
     async with engine.connect() as connection:
         postgres = connection.dialect.name == "postgresql"
         if postgres:
-            # Cost the answers' primary-key lookups as what they are on a server with the data in RAM or on
-            # SSD: with the default 4 PostgreSQL hashes the whole answers table for every batch, 4x slower.
             # The per-response subquery makes the plan look expensive enough for JIT, whose compiling costs
             # more than it saves here (0.3 s a batch).
-            await connection.exec_driver_sql("SET LOCAL random_page_cost = 1.1")
             await connection.exec_driver_sql("SET LOCAL jit = off")
         base = _selection(survey, postgres, since, version, cities, languages)
         pending = asyncio.ensure_future(_fetch(connection, base, None, batch))
