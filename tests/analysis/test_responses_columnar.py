@@ -1,8 +1,9 @@
 """The columnar read path (analysis.responses.frames): responses stored by hand, then the rows expected by hand.
 
-Covers what the pivot has to get right: multi-selects expanded to 0/1, "other" texts (with a comma, quotes and a
-line break, which travel through PostgreSQL's CSV; an empty text apart from none), a q1 = 4 respondent whose
-skipped questions stay empty, an unfinished response left out, and batches cut between equal timestamps.
+Covers what the pivot has to get right: multi-selects expanded to 0/1, "other" texts (a comma, quotes, a line
+break, a tab, a backslash, an emoji, which travel inside the database's JSON; an empty text apart from none), a
+q1 = 4 respondent whose skipped questions stay empty, an unfinished response left out, and batches cut between
+equal timestamps.
 """
 from __future__ import annotations
 
@@ -15,14 +16,15 @@ from analysis.responses import frames, load_frame
 from storage.models import AnswerRow, ResponseRow
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
-TEXT = 'Через ЦОН, "быстро"\nи удобно'
+TEXT = 'Через ЦОН, "быстро"\nи удобно\tC:\\путь 🙂 ә'
 STATEMENTS = {f"s{i}": str(1 + i % 5) for i in range(1, 22)}
 PROFILE = {"q7": "2", "q8": "1", "q10": "3", "q11": "1", "q12": "2"}
 # id -> (completed, language, {question: (codes, other)})
 STORED = {
     "r-full": (AT, "kk", {"q1": ("2", None), "q2": ("1,3,5", None), "q3": ("2", None), "q4": ("4", TEXT),
                           "q5": ("1", None), **{s: (c, None) for s, c in STATEMENTS.items()},
-                          **{q: (c, None) for q, c in PROFILE.items()}, "city": ("99", "")}),
+                          **{q: (c, None) for q, c in PROFILE.items()}, "city": ("99", ""),
+                          "q6": ("2", "from an older version of the survey")}),  # not in the definition: left out
     "r-skip-b": (AT + timedelta(hours=1), "ky", {"q1": ("4", None), **{q: (c, None) for q, c in PROFILE.items()},
                                                  "city": ("1", None)}),
     "r-skip-a": (AT + timedelta(hours=1), "ru", {"q1": ("4", None), **{q: (c, None) for q, c in PROFILE.items()},
