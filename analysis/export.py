@@ -19,7 +19,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
-import polars
 import pyreadstat
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -203,6 +202,8 @@ async def export_sav(engine, survey, out: Path, *, selection=Selection(), labels
 
     Labels are cut to SPSS's limits (255 bytes per variable label, 120 per value label) at a word, with "…".
     """
+    import polars  # only here: a quarter of a second to import, for the other formats too
+
     key = scoring_key(survey, key)
     variables = dictionary(survey, key, labels)
     parts, count = [], 0
