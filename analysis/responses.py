@@ -175,7 +175,8 @@ def pivot(survey: Survey, table: pa.Table) -> pd.DataFrame:
         else:
             # The first code (a single choice has one); an empty string is an answer with no code: not asked.
             first = pc.list_element(pc.split_pattern(codes, ",", max_splits=1), 0)
-            out[q.id] = _codes(pc.cast(pc.if_else(pc.equal(first, ""), pa.scalar(None, pa.string()), first), pa.int16()))
+            first = pc.if_else(pc.equal(first, ""), pa.scalar(None, pa.string()), first)
+            out[q.id] = _codes(pc.cast(first, pa.int16()))
         if any(o.other for o in q.options):
             text = pc.struct_field(texts, q.id).to_numpy(zero_copy_only=False)
             out[f"{q.id}_other"] = pd.array(text, dtype="str")

@@ -118,7 +118,8 @@ def _sqlite_inserts(table: Table, columns: dict[str, pa.Array]) -> tuple[tuple[s
     step, out = SQLITE_ROWS_PER_INSERT, []
     whole = n - n % step
     if whole:
-        out.append((prefix + ", ".join([row] * step), list(map(tuple, values[:whole].reshape(-1, step * width).tolist()))))
+        groups = values[:whole].reshape(-1, step * width).tolist()  # one list of parameters per INSERT
+        out.append((prefix + ", ".join([row] * step), list(map(tuple, groups))))
     if n > whole:
         out.append((prefix + ", ".join([row] * (n - whole)), [tuple(values[whole:].ravel())]))
     return tuple(out)
