@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from analysis.simulate_model import simulate_responses
 from handlers.survey.definition import Survey
-from storage.bulk import Prepared, foreign_keys_checked_at_end, load, prepare
+from storage.bulk import Prepared, keys_checked_at_end, load, prepare
 from storage.models import AnswerRow, ResponseRow
 
 CHUNK = 10_000
@@ -82,7 +82,7 @@ async def store_simulated(engine: AsyncEngine, survey: Survey, n: int, seed: int
             responses, answers = _rows(survey, frame, ids, completed[start:start + size])
             return prepare(dialect, ResponseRow.__table__, responses), prepare(dialect, AnswerRow.__table__, answers)
 
-        async with foreign_keys_checked_at_end(connection, AnswerRow.__table__):
+        async with keys_checked_at_end(connection, AnswerRow.__table__):
             # The next chunk is drawn and encoded in a thread while the database loads the previous one.
             loading = None
             try:
