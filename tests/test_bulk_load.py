@@ -60,8 +60,9 @@ async def _constraints(connection) -> list[tuple[str, str]]:
 
 
 def _answers(ids: list[str], questions: list[str]) -> dict[str, pa.Array]:
-    return {"response_id": pa.array(ids), "question": pa.array(questions), "codes": pa.array(["1"] * len(ids)),
-            "other": pa.nulls(len(ids), pa.string()), "answered_at": pa.array([AT] * len(ids), pa.timestamp("us", "UTC"))}
+    n = len(ids)
+    return {"response_id": pa.array(ids), "question": pa.array(questions), "codes": pa.array(["1"] * n),
+            "other": pa.nulls(n, pa.string()), "answered_at": pa.array([AT] * n, pa.timestamp("us", "UTC"))}
 
 
 async def _load_in_one_transaction(app, answers: dict[str, pa.Array]) -> None:
